@@ -1,0 +1,72 @@
+"""A recurrent cell with a dense read-out: the whole NumPy model.
+
+Parameters live in one flat dict, ``cell.W``, ``cell.b``, ``head.W``, ``head.b``, which is
+what optimizers update, gradient checks perturb and model files store.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tui_lstm.nn.cell import Cell
+from tui_lstm.nn.dense import Dense
+from tui_lstm.nn.gru import GRU
+from tui_lstm.nn.init import init_params
+from tui_lstm.nn.lstm import LSTM
+from tui_lstm.nn.rnn import RNN
+
+CELLS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
+EVAL_CHUNK = 4096  # rows per forward pass when evaluating, to bound memory
+
+
+def _part(params: dict, prefix: str) -> dict:
+    return {name.split(".", 1)[1]: p for name, p in params.items() if name.startswith(prefix)}
+
+
+class Network:
+    def __init__(self, cell: Cell, head: Dense, params: dict, dtype=np.float64):
+        self.cell = cell
+        self.head = head
+        self.dtype = np.dtype(dtype)
+        self.params = {name: np.asarray(p, dtype=self.dtype) for name, p in params.items()}
+
+    @classmethod
+    def build(
+        cls,
+        cell: str,
+        n_in: int,
+        n_hidden: int,
+        n_out: int,
+        per_step: bool,
+        *,
+        activation: str,
+        init: str,
+        rng: np.random.Generator,
+        dtype=np.float64,
+    ) -> Network:
+        cell_ = CELLS[cell](n_in, n_hidden, activation)
+        head = Dense(n_hidden, n_out, per_step)
+        return cls(cell_, head, init_params(init, cell_, head, rng), dtype)
+
+    def shapes(self) -> dict[str, tuple[int, ...]]:
+        cell, head = self.cell.shapes(), self.head.shapes()
+        return {**{f"cell.{k}": s for k, s in cell.items()}, **{f"head.{k}": s for k, s in head.items()}}
+
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, dict]:
+        """x (T, B, D) -> logits (B, K_total), and the cache for ``backward``."""
+        h, cache = self.cell.forward(_part(self.params, "cell."), x.astype(self.dtype, copy=False))
+        return self.head.forward(_part(self.params, "head."), h), cache
+
+    def backward(self, dlogits: np.ndarray, cache: dict) -> dict:
+        head_grads, dh = self.head.backward(_part(self.params, "head."), dlogits, cache["h"])
+        cell_grads = self.cell.backward(_part(self.params, "cell."), dh, cache)
+        return {
+            **{f"cell.{k}": g for k, g in cell_grads.items()},
+            **{f"head.{k}": g for k, g in head_grads.items()},
+        }
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        """Forward only, in chunks of rows: x (T, N, D) -> (N, K_total)."""
+        return np.concatenate(
+            [self.forward(x[:, i : i + EVAL_CHUNK])[0] for i in range(0, x.shape[1], EVAL_CHUNK)]
+        )

@@ -1,0 +1,37 @@
+"""The plain (Elman) recurrent cell, as in iamtrask's bitwise adder.
+
+    h_t = act(x_t W_x + h_{t-1} W_h + b)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tui_lstm.nn.cell import Cell, previous
+
+
+class RNN(Cell):
+    kind = "rnn"
+    n_blocks = 1
+    state_names = ("h",)
+
+    def forward(self, p, x):
+        T = x.shape[0]
+        z = self.project_inputs(p, x)  # (T, B, H)
+        W_h = self.recurrent_weights(p)
+        h = np.empty_like(z)
+        h_prev = self.zeros(x)
+        for t in range(T):
+            h_prev = h[t] = self.act.forward(z[t] + h_prev @ W_h)
+        return h, {"x": x, "h": h}
+
+    def backward(self, p, dh, cache):
+        h = cache["h"]
+        W_h = self.recurrent_weights(p)
+        dz = np.empty_like(h)  # (T, B, H)
+        dh_next = np.zeros_like(h[0])
+        for t in reversed(range(h.shape[0])):
+            dz[t] = (dh[t] + dh_next) * self.act.grad_from_output(h[t])
+            dh_next = dz[t] @ W_h.T
+        h_prev = previous(h).reshape(-1, self.n_hidden)
+        return self.weight_grads(cache["x"], dz, h_prev.T @ dz.reshape(-1, self.n_hidden))
