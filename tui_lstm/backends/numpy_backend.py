@@ -1,0 +1,119 @@
+"""The NumPy engine as a backend: minibatch (or per-sample) training of a Network."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from tui_lstm.backends import EpochFit, ModelFileError
+from tui_lstm.config import TrainConfig
+from tui_lstm.nn.losses import make_loss
+from tui_lstm.nn.network import Network
+from tui_lstm.nn.optim import clip_global_norm, make_optimizer
+from tui_lstm.seeding import INIT, rng_for
+from tui_lstm.task import LAYOUT
+
+MODEL_FILE = "model.npz"
+
+
+def build_network(config: TrainConfig, rng: np.random.Generator) -> Network:
+    layout = LAYOUT[config.layout]
+    return Network.build(
+        config.cell,
+        layout.input_size(config.bits),
+        config.hidden,
+        layout.output_size(config.bits),
+        layout.per_step_output,
+        activation=config.activation,
+        init=config.init,
+        rng=rng,
+        dtype=np.float32,
+    )
+
+
+def load_params(path: Path, expected: dict[str, tuple]) -> dict[str, np.ndarray]:
+    """Arrays from an .npz, refusing pickles and anything that does not fit ``expected``."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if not isinstance(archive, np.lib.npyio.NpzFile):
+                raise ModelFileError(f"{path}: not an .npz model file")
+            if set(archive.files) != set(expected):
+                raise ModelFileError(f"{path}: holds {sorted(archive.files)}, expected {sorted(expected)}")
+            params = {name: archive[name] for name in expected}
+    except FileNotFoundError:
+        raise ModelFileError(f"{path}: no such model file") from None
+    except ValueError as error:  # object arrays (pickles) and malformed headers
+        if isinstance(error, ModelFileError):
+            raise
+        raise ModelFileError(f"{path}: refused, not plain arrays ({error})") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as error:
+        raise ModelFileError(f"{path}: unreadable or truncated ({error})") from None
+    for name, shape in expected.items():
+        p = params[name]
+        if p.shape != shape or p.dtype.kind != "f":
+            raise ModelFileError(f"{path}: {name} is {p.dtype}{p.shape}, the config needs float{shape}")
+        if not np.all(np.isfinite(p)):
+            raise ModelFileError(f"{path}: {name} holds NaN or infinite weights")
+    return params
+
+
+class NumpyBackend:
+    name = "numpy"
+
+    def __init__(self, config: TrainConfig, model_file: Path | None = None):
+        layout = LAYOUT[config.layout]
+        self.network = build_network(config, rng_for(config.seed, INIT))
+        if model_file is not None:
+            self.network.params.update(
+                {k: v.astype(np.float32) for k, v in load_params(model_file, self.network.shapes()).items()}
+            )
+        exponents = layout.bit_exponents(config.bits) if config.loss == "weighted-mse" else None
+        self.loss = make_loss(config.loss, exponents)
+        self.optimizer = make_optimizer(config.optimizer, config.lr)
+        self.clip = config.clip
+
+    def fit_epoch(self, data, order, batch_size, control, on_batch):
+        net, loss_fn, optimizer = self.network, self.loss, self.optimizer
+        outputs = np.zeros((len(data), net.head.n_out * (data.x.shape[0] if net.head.per_step else 1)))
+        total, seen = 0.0, 0
+        for step, start in enumerate(range(0, len(order), batch_size)):
+            if control.checkpoint():
+                return EpochFit(total / max(seen, 1), outputs, complete=False)
+            rows = order[start : start + batch_size]
+            logits, cache = net.forward(data.x[:, rows])
+            loss, dlogits = loss_fn(logits, data.y[rows])
+            grads = net.backward(dlogits, cache)
+            if self.clip:
+                clip_global_norm(grads, self.clip)
+            optimizer.lr = control.lr
+            optimizer.step(net.params, grads)
+            outputs[rows] = logits
+            total += loss * len(rows)
+            seen += len(rows)
+            on_batch(step + 1, loss)
+        return EpochFit(total / seen, loss_fn.probabilities(outputs), complete=True)
+
+    def evaluate(self, data):
+        logits = self.network.logits(data.x)
+        return self.loss(logits, data.y)[0], self.loss.probabilities(logits)
+
+    def predict(self, x):
+        return self.loss.probabilities(self.network.logits(x))
+
+    def snapshot(self):
+        return {name: p.copy() for name, p in self.network.params.items()}
+
+    def restore(self, snapshot):
+        self.network.params.update({name: p.copy() for name, p in snapshot.items()})
+
+    def save(self, directory: Path) -> Path:
+        path = Path(directory) / MODEL_FILE
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, **self.network.params)
+        tmp.replace(path)
+        return path
+
+    def numpy_network(self) -> Network:
+        return self.network

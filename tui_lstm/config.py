@@ -1,0 +1,193 @@
+"""One validated training configuration, and the named presets that reproduce the seeds.
+
+Each field carries its own range and help text; the CLI's flags and the console's
+hyperparameter fields are both generated from them, so a value is checked the same
+way wherever it is typed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field, fields
+
+from tui_lstm.nn.activations import ACTIVATIONS
+from tui_lstm.nn.init import INITS
+from tui_lstm.nn.losses import LOSSES
+from tui_lstm.nn.network import CELLS
+from tui_lstm.nn.optim import OPTIMIZERS
+from tui_lstm.task import LAYOUTS, MAX_WIDTH, ONEHOT_MAX_WIDTH
+
+BACKENDS = ("numpy", "keras")
+
+
+class ConfigError(ValueError):
+    """A bad value, with the field it belongs to (None for a preset name)."""
+
+    def __init__(self, name: str | None, message: str):
+        super().__init__(message)
+        self.name = name
+
+
+def _field(default, help: str, *, choices=None, low=None, high=None, shape=False):
+    """A config field; ``shape`` marks fields that change the model's shape."""
+    meta = {"help": help, "choices": choices, "low": low, "high": high, "shape": shape}
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    preset: str = _field("fast", "the preset these settings started from")
+    backend: str = _field("numpy", "training engine", choices=BACKENDS, shape=True)
+    cell: str = _field("lstm", "recurrent cell", choices=tuple(CELLS), shape=True)
+    layout: str = _field("bits", "how a sum is fed to the network", choices=LAYOUTS, shape=True)
+    bits: int = _field(7, "operand width in bits", low=1, high=MAX_WIDTH, shape=True)
+    hidden: int = _field(8, "hidden units", low=1, high=4096, shape=True)
+    activation: str = _field("tanh", "the cell's candidate/output activation", choices=tuple(ACTIVATIONS), shape=True)
+    init: str = _field("glorot", "weight initialization", choices=INITS, shape=True)
+    lr: float = _field(0.05, "learning rate", low=1e-8, high=100.0)
+    optimizer: str = _field("adam", "optimizer", choices=OPTIMIZERS, shape=True)
+    loss: str = _field("bce", "loss function", choices=LOSSES, shape=True)
+    epochs: int = _field(60, "epochs to train", low=1, high=1_000_000)
+    batch_size: int = _field(32, "samples per gradient step", low=1, high=1_000_000)
+    samples: int = _field(1000, "training pairs", low=1, high=10_000_000)
+    test_samples: int = _field(100, "test pairs (the results table's rows)", low=1, high=1_000_000)
+    seed: int = _field(0, "random seed", low=0, high=2**32 - 1)
+    clip: float = _field(0.0, "gradient-norm clipping (0: off)", low=0.0, high=1e6)
+    halve_lr_on_rise: bool = _field(False, "halve the learning rate when the epoch loss rises")
+    resample: bool = _field(False, "draw fresh training pairs every epoch")
+    shuffle: bool = _field(True, "shuffle the training pairs every epoch")
+
+    def __post_init__(self):
+        for name, message in self.problems().items():
+            raise ConfigError(name, message)
+
+    def problems(self) -> dict[str, str]:
+        """Every invalid field with the reason, checked one field and then across fields."""
+        found = {}
+        for f in fields(self):
+            message = check_value(f.name, getattr(self, f.name))
+            if message:
+                found[f.name] = message
+        if found:
+            return found
+        if self.layout == "onehot":
+            if self.loss != "ce":
+                found["loss"] = "the onehot layout needs loss ce (softmax over sums)"
+            if self.bits > ONEHOT_MAX_WIDTH:
+                found["bits"] = f"the onehot layout takes at most {ONEHOT_MAX_WIDTH}-bit operands"
+        elif self.loss == "ce":
+            found["loss"] = "loss ce needs the onehot layout"
+        if self.layout == "numbers" and self.bits > 32:
+            found["bits"] = "the numbers layout takes at most 32-bit operands"
+        return found
+
+    def replace(self, **changes) -> TrainConfig:
+        return dataclasses.replace(self, **changes)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(unknown[0], f"unknown setting {unknown[0]!r}")
+        for name, value in data.items():
+            kind = FIELD[name].type
+            if not isinstance(value, _TYPES[kind]) or (kind != "bool" and isinstance(value, bool)):
+                raise ConfigError(name, f"{name}: {value!r} is not a {kind}")
+        return cls(**data)
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return -(-self.samples // self.batch_size)
+
+
+FIELD = {f.name: f for f in fields(TrainConfig)}
+_TYPES = {"str": str, "int": int, "float": (int, float), "bool": bool}
+
+
+def check_value(name: str, value) -> str | None:
+    """Why ``value`` is not valid for field ``name`` on its own, or None."""
+    meta = FIELD[name].metadata
+    if meta["choices"] and value not in meta["choices"]:
+        return f"{name} must be one of {', '.join(meta['choices'])}, not {value!r}"
+    low, high = meta["low"], meta["high"]
+    if low is not None and not low <= value <= high:
+        return f"{name} must be between {low:g} and {high:g}, not {value:g}"
+    return None
+
+
+def parse_value(name: str, text: str):
+    """A field's value from text, as typed on a command line or in a form field."""
+    kind = FIELD[name].type
+    text = text.strip()
+    try:
+        if kind == "int":
+            value = int(text)
+        elif kind == "float":
+            value = float(text)
+            if value != value or value in (float("inf"), float("-inf")):
+                raise ValueError
+        elif kind == "bool":
+            lowered = text.lower()
+            if lowered not in ("true", "false", "yes", "no", "1", "0", "on", "off"):
+                raise ValueError
+            value = lowered in ("true", "yes", "1", "on")
+        else:
+            value = text
+    except ValueError:
+        raise ConfigError(name, f"{name}: {text!r} is not a valid {kind}") from None
+    message = check_value(name, value)
+    if message:
+        raise ConfigError(name, message)
+    return value
+
+
+PRESETS: dict[str, dict] = {
+    # The quickest dependable learner: a small LSTM over bits, trained with Adam on
+    # minibatches; see benchmarks/time_to_exact.py for how it compares.
+    "fast": {},
+    # iamtrask's bitwise RNN: 16 sigmoid units, weights uniform(-1, 1), per-sample SGD
+    # with alpha 0.1 on half the summed squared error; a fresh pair every iteration,
+    # 100 x 100 = the post's 10,000 iterations, progress every 100.
+    "iamtrask-rnn": dict(
+        cell="rnn", activation="sigmoid", hidden=16, init="uniform-1", optimizer="sgd",
+        lr=0.1, loss="sse", batch_size=1, samples=100, epochs=100, resample=True,
+    ),
+    # hanbingtao's LstmLayer: tanh candidate and output, weights uniform(-1e-4, 1e-4),
+    # zero biases, plain SGD.
+    "hanbingtao-lstm": dict(
+        cell="lstm", hidden=16, init="uniform-1e-4", optimizer="sgd", lr=0.5, loss="mse",
+        batch_size=1, samples=1000, epochs=40,
+    ),
+    # hanbingtao's GRU (eq. 107-110), trained as his LSTM is.
+    "gru": dict(
+        cell="gru", hidden=16, init="uniform-1e-4", optimizer="sgd", lr=0.5, loss="mse",
+        batch_size=1, samples=1000, epochs=40,
+    ),
+    # The lab report's hand-written LSTM (lstm0.py): operands 0..63 as one-hot tokens,
+    # softmax cross-entropy over the sum, per-sample SGD at 0.005, halved whenever the
+    # epoch loss rises, 100 hidden units, 1000 samples, 5 epochs.
+    "report-numpy": dict(
+        layout="onehot", bits=6, hidden=100, init="fan-in", optimizer="sgd", lr=0.005,
+        loss="ce", batch_size=1, samples=1000, epochs=5, test_samples=10,
+        halve_lr_on_rise=True,
+    ),
+    # The lab report's Keras model (lstm.py) on the NumPy engine: 8-bit MSB-first operand
+    # vectors as two steps, LSTM(256, activation='relu'), Dense(8, sigmoid), MSE, Adam
+    # at 0.001, 10000 train / 100 test samples, 100 epochs, batch 128, shuffle off.
+    "report": dict(
+        layout="numbers", hidden=256, activation="relu", lr=0.001, loss="mse", epochs=100,
+        batch_size=128, samples=10000, shuffle=False,
+    ),
+}
+
+
+def preset(name: str, **overrides) -> TrainConfig:
+    """The config of a named preset, with fields overridden."""
+    if name not in PRESETS:
+        raise ConfigError(None, f"unknown preset {name!r}; choose from {', '.join(PRESETS)}")
+    return TrainConfig(**{**PRESETS[name], "preset": name, **overrides})

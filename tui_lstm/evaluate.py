@@ -1,0 +1,55 @@
+"""Accuracy of a trained model: per bit, per sum, over every pair, and on longer numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tui_lstm.task import LAYOUT, Dataset, Pairs, evaluation_pairs, random_pairs, sum_bits
+
+GENERALIZATION_WIDTHS = (16, 32, 64)
+GENERALIZATION_PAIRS = 10_000
+RANDOM_EVAL_PAIRS = 16_384  # where a width has too many pairs to list
+
+
+@dataclass(frozen=True)
+class Scores:
+    bit_accuracy: float
+    exact_accuracy: float
+    pairs: int
+
+
+def score(predicted_bits: np.ndarray, true_bits: np.ndarray) -> Scores:
+    """Both (N, width + 1) bit arrays."""
+    right = predicted_bits == true_bits
+    return Scores(float(right.mean()), float(right.all(axis=1).mean()), len(right))
+
+
+def predicted_bits(backend, layout_name: str, pairs: Pairs) -> np.ndarray:
+    layout = LAYOUT[layout_name]
+    return layout.predicted_bits(backend.predict(layout.inputs(pairs)), pairs.width)
+
+
+def score_pairs(backend, layout_name: str, pairs: Pairs) -> Scores:
+    return score(predicted_bits(backend, layout_name, pairs), sum_bits(pairs))
+
+
+def exhaustive(backend, layout_name: str, width: int, rng: np.random.Generator) -> Scores:
+    """Over all pairs where they fit (16,384 at 7 bits), else over random ones."""
+    return score_pairs(backend, layout_name, evaluation_pairs(width, rng, RANDOM_EVAL_PAIRS))
+
+
+def generalization(backend, rng: np.random.Generator, n: int = GENERALIZATION_PAIRS) -> dict[int, float]:
+    """Exact accuracy of a ``bits`` model on n random pairs of each longer width."""
+    return {
+        width: score_pairs(backend, "bits", random_pairs(rng, n, width)).exact_accuracy
+        for width in GENERALIZATION_WIDTHS
+    }
+
+
+def dataset_scores(backend, layout_name: str, data: Dataset) -> tuple[float, Scores]:
+    """(loss, scores) on a dataset."""
+    loss, outputs = backend.evaluate(data)
+    bits = LAYOUT[layout_name].predicted_bits(outputs, data.pairs.width)
+    return loss, score(bits, sum_bits(data.pairs))
