@@ -54,6 +54,7 @@ class TrainConfig:
     test_samples: int = _field(100, "test pairs (the results table's rows)", low=1, high=1_000_000)
     seed: int = _field(0, "random seed", low=0, high=2**32 - 1)
     clip: float = _field(0.0, "gradient-norm clipping (0: off)", low=0.0, high=1e6)
+    state_noise: float = _field(0.0, "std of noise added to the carried state in training", low=0.0, high=10.0)
     halve_lr_on_rise: bool = _field(False, "halve the learning rate when the epoch loss rises")
     resample: bool = _field(False, "draw fresh training pairs every epoch")
     shuffle: bool = _field(True, "shuffle the training pairs every epoch")

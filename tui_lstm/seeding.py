@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-INIT, TRAIN, TEST, SHUFFLE, EVAL = range(5)
+INIT, TRAIN, TEST, SHUFFLE, EVAL, NOISE = range(6)
 
 
 def rng_for(seed: int, stream: int) -> np.random.Generator:

@@ -19,7 +19,7 @@ from tui_lstm.config import TrainConfig
 from tui_lstm.control import Control
 from tui_lstm.evaluate import dataset_scores, exhaustive, generalization, score
 from tui_lstm.seeding import EVAL, SHUFFLE, TEST, TRAIN, rng_for
-from tui_lstm.task import LAYOUT, Dataset, random_pairs, sum_bits
+from tui_lstm.task import EXHAUSTIVE_MAX_WIDTH, LAYOUT, Dataset, random_pairs, sum_bits
 
 BATCH_EVENT_SECONDS = 0.1  # at most ten progress events a second
 REPORT_ROWS = 100  # test rows carried by each epoch event (the report printed 100)
@@ -64,7 +64,7 @@ class EpochDone:
     elapsed: float  # seconds since the run started, pauses excluded
     samples_per_second: float
     test_predictions: np.ndarray  # (rows, width + 1) predicted sum bits, LSB first
-    exhaustive_exact_accuracy: float | None  # measured each epoch only with until_exact
+    exhaustive_exact_accuracy: float | None  # None where the pairs are too many to score each epoch
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,8 @@ class Trainer:
         self.summary = RunSummary()
         self.state = "ready"
         self.elapsed = 0.0  # seconds of training and measuring, pauses excluded
+        # every pair is scored after each epoch where they are few enough to list
+        self.cheap_exhaustive = config.bits <= EXHAUSTIVE_MAX_WIDTH
 
     def _draw_training_set(self) -> Dataset:
         return Dataset.of(self.layout, random_pairs(self.train_rng, self.config.samples, self.config.bits))
@@ -150,12 +152,12 @@ class Trainer:
             good = self.backend.snapshot()
             self.history.append(metrics)
             summary.epochs_run = epoch
-            exact = self._exhaustive().exact_accuracy if self.until_exact else None
+            exact = self._exhaustive().exact_accuracy if self.until_exact or self.cheap_exhaustive else None
             self.elapsed += time.perf_counter() - started - (control.paused_seconds - paused_before)
             self.on_event(EpochDone(metrics, cfg.epochs, self.elapsed, cfg.samples / max(seconds, 1e-9), predictions, exact))
             if cfg.halve_lr_on_rise and len(self.history) > 1 and metrics.loss > self.history[-2].loss:
                 control.lr *= 0.5
-            if exact == 1.0 or control.stopped:
+            if (self.until_exact and exact == 1.0) or control.stopped:
                 self.state = "stopped" if control.stopped and exact != 1.0 else "finished"
                 break
         else:

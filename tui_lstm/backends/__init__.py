@@ -17,6 +17,9 @@ from tui_lstm.nn.network import Network
 from tui_lstm.task import Dataset
 
 
+MODEL_FILES = {"numpy": "model.npz", "keras": "model.keras"}  # inside a run folder
+
+
 class ModelFileError(ValueError):
     """A model file that is missing, truncated, foreign or does not fit the config."""
 

@@ -7,16 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
-from tui_lstm.backends import EpochFit, ModelFileError
+from tui_lstm.backends import MODEL_FILES, EpochFit, ModelFileError
 from tui_lstm.config import TrainConfig
 from tui_lstm.nn.losses import make_loss
 from tui_lstm.nn.network import Network
 from tui_lstm.nn.optim import clip_global_norm, make_optimizer
-from tui_lstm.seeding import INIT, rng_for
+from tui_lstm.seeding import INIT, NOISE, rng_for
 from tui_lstm.task import LAYOUT
-
-MODEL_FILE = "model.npz"
-
 
 def build_network(config: TrainConfig, rng: np.random.Generator) -> Network:
     layout = LAYOUT[config.layout]
@@ -73,6 +70,8 @@ class NumpyBackend:
         self.loss = make_loss(config.loss, exponents)
         self.optimizer = make_optimizer(config.optimizer, config.lr)
         self.clip = config.clip
+        self.state_noise = config.state_noise
+        self.noise_rng = rng_for(config.seed, NOISE)
 
     def fit_epoch(self, data, order, batch_size, control, on_batch):
         net, loss_fn, optimizer = self.network, self.loss, self.optimizer
@@ -82,7 +81,12 @@ class NumpyBackend:
             if control.checkpoint():
                 return EpochFit(total / max(seen, 1), outputs, complete=False)
             rows = order[start : start + batch_size]
-            logits, cache = net.forward(data.x[:, rows])
+            x = data.x[:, rows]
+            noise = None
+            if self.state_noise:
+                shape = (x.shape[0], len(rows), net.cell.n_hidden)
+                noise = (self.state_noise * self.noise_rng.standard_normal(shape)).astype(net.dtype)
+            logits, cache = net.forward(x, noise)
             loss, dlogits = loss_fn(logits, data.y[rows])
             grads = net.backward(dlogits, cache)
             if self.clip:
@@ -109,7 +113,7 @@ class NumpyBackend:
         self.network.params.update({name: p.copy() for name, p in snapshot.items()})
 
     def save(self, directory: Path) -> Path:
-        path = Path(directory) / MODEL_FILE
+        path = Path(directory) / MODEL_FILES[self.name]
         tmp = path.with_suffix(".tmp.npz")
         np.savez(tmp, **self.network.params)
         tmp.replace(path)

@@ -48,13 +48,22 @@ class Cell:
     def zeros(self, x: np.ndarray) -> np.ndarray:
         return np.zeros((x.shape[1], self.n_hidden), dtype=x.dtype)
 
-    def forward(self, p: dict, x: np.ndarray) -> tuple[np.ndarray, dict]:
-        """x (T, B, D) -> hidden states h (T, B, H), and a cache for ``backward``."""
+    def forward(self, p: dict, x: np.ndarray, noise: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+        """x (T, B, D) -> hidden states h (T, B, H), and a cache for ``backward``.
+
+        ``noise`` (T, B, H), if given, is added to the state each step carries forward
+        (the cell state of an LSTM, h of the others). Being additive, it leaves the
+        backward pass unchanged.
+        """
         raise NotImplementedError
 
     def backward(self, p: dict, dh: np.ndarray, cache: dict) -> dict:
         """dL/dh (T, B, H) for every step's output -> gradients of W and b."""
         raise NotImplementedError
+
+
+def step_noise(noise: np.ndarray | None, t: int):
+    return 0.0 if noise is None else noise[t]
 
 
 def previous(states: np.ndarray) -> np.ndarray:

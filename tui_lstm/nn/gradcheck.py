@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tui_lstm.nn.losses import Loss
+from tui_lstm.nn.losses import Loss, make_loss
 from tui_lstm.nn.network import Network
 
 BOUND = 1e-7
@@ -47,3 +47,35 @@ def check_gradients(net: Network, loss: Loss, x: np.ndarray, y: np.ndarray, eps:
         denom = np.maximum(np.abs(analytic[name]) + np.abs(numeric), FLOOR)
         errors[name] = float(np.max(np.abs(analytic[name] - numeric) / denom))
     return errors
+
+
+def standard_cases(cells=("rnn", "lstm", "gru")):
+    """(label, network, loss, x, y) for every cell, head and loss the project uses.
+
+    Small float64 networks on random data, seeded, so the check is repeatable. The
+    data keep relu's kink away from the check's step (a finite difference across a
+    kink is not a derivative), which this fixed seed does.
+    """
+    rng = np.random.default_rng(1234)
+    T, B, D, H = 4, 3, 2, 3
+    heads = [  # (head name, per_step, units, losses)
+        ("per-step sigmoid", True, 1, ("mse", "weighted-mse", "bce", "sse")),
+        ("last-step sigmoid", False, 4, ("mse", "weighted-mse", "bce")),
+        ("softmax", False, 5, ("ce",)),
+    ]
+    activations = {"rnn": ("tanh", "sigmoid"), "lstm": ("tanh", "relu"), "gru": ("tanh",)}
+    for cell in cells:
+        for activation in activations[cell]:
+            for head, per_step, units, losses in heads:
+                net = Network.build(cell, D, H, units, per_step, activation=activation, init="glorot", rng=rng)
+                for p in net.params.values():  # away from the init's zeros and symmetries
+                    p += rng.normal(0.0, 0.3, p.shape)
+                x = rng.normal(size=(T, B, D))
+                width = T * units if per_step else units
+                for loss_name in losses:
+                    if loss_name == "ce":
+                        y = rng.integers(0, units, size=B)
+                    else:
+                        y = (rng.random((B, width)) > 0.5).astype(np.float64)
+                    loss = make_loss(loss_name, np.arange(width))
+                    yield f"{cell}({activation}) {head} {loss_name}", net, loss, x, y

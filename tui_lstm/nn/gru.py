@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from tui_lstm.nn.activations import sigmoid
-from tui_lstm.nn.cell import Cell, previous
+from tui_lstm.nn.cell import Cell, previous, step_noise
 
 
 class GRU(Cell):
@@ -23,7 +23,7 @@ class GRU(Cell):
     n_blocks = 3
     state_names = ("z", "r", "n", "h")
 
-    def forward(self, p, x):
+    def forward(self, p, x, noise=None):
         T, H = x.shape[0], self.n_hidden
         zx = self.project_inputs(p, x)  # (T, B, 3H)
         W_h = self.recurrent_weights(p)
@@ -33,7 +33,7 @@ class GRU(Cell):
             zr = sigmoid(zx[t, :, : 2 * H] + h_prev @ W_h[:, : 2 * H])  # (B, 2H)
             z[t], r[t] = zr[:, :H], zr[:, H:]
             n[t] = self.act.forward(zx[t, :, 2 * H :] + (r[t] * h_prev) @ W_h[:, 2 * H :])
-            h_prev = h[t] = (1 - z[t]) * h_prev + z[t] * n[t]
+            h_prev = h[t] = (1 - z[t]) * h_prev + z[t] * n[t] + step_noise(noise, t)
         return h, {"x": x, "z": z, "r": r, "n": n, "h": h}
 
     def backward(self, p, dh, cache):

@@ -52,9 +52,9 @@ class Network:
         cell, head = self.cell.shapes(), self.head.shapes()
         return {**{f"cell.{k}": s for k, s in cell.items()}, **{f"head.{k}": s for k, s in head.items()}}
 
-    def forward(self, x: np.ndarray) -> tuple[np.ndarray, dict]:
+    def forward(self, x: np.ndarray, noise: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
         """x (T, B, D) -> logits (B, K_total), and the cache for ``backward``."""
-        h, cache = self.cell.forward(_part(self.params, "cell."), x.astype(self.dtype, copy=False))
+        h, cache = self.cell.forward(_part(self.params, "cell."), x.astype(self.dtype, copy=False), noise)
         return self.head.forward(_part(self.params, "head."), h), cache
 
     def backward(self, dlogits: np.ndarray, cache: dict) -> dict:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tui_lstm.nn.cell import Cell, previous
+from tui_lstm.nn.cell import Cell, previous, step_noise
 
 
 class RNN(Cell):
@@ -15,14 +15,14 @@ class RNN(Cell):
     n_blocks = 1
     state_names = ("h",)
 
-    def forward(self, p, x):
+    def forward(self, p, x, noise=None):
         T = x.shape[0]
         z = self.project_inputs(p, x)  # (T, B, H)
         W_h = self.recurrent_weights(p)
         h = np.empty_like(z)
         h_prev = self.zeros(x)
         for t in range(T):
-            h_prev = h[t] = self.act.forward(z[t] + h_prev @ W_h)
+            h_prev = h[t] = self.act.forward(z[t] + h_prev @ W_h) + step_noise(noise, t)
         return h, {"x": x, "h": h}
 
     def backward(self, p, dh, cache):

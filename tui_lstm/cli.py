@@ -1,0 +1,238 @@
+"""The ``tui-lstm`` command: the console by default, and headless subcommands for scripts.
+
+Every bad input ends the same way: one line on stderr, exit status 2, nothing written.
+The console (and so textual) is imported only when it is opened.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from dataclasses import fields
+from pathlib import Path
+
+from tui_lstm.config import FIELD, PRESETS, ConfigError, TrainConfig, parse_value, preset
+
+EXIT_BAD_INPUT = 2
+
+
+class UsageError(Exception):
+    """Bad input found after parsing: reported as one line, exit 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def _field_type(name: str):
+    def convert(text: str):
+        try:
+            return parse_value(name, text)
+        except ConfigError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    convert.__name__ = FIELD[name].type  # what argparse names in its messages
+    return convert
+
+
+def add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """--preset, and one flag per TrainConfig field, named after it."""
+    parser.add_argument("--preset", default="fast", help=f"one of: {', '.join(PRESETS)} (default: fast)")
+    for f in fields(TrainConfig):
+        if f.name == "preset":
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        help_text = f.metadata["help"]
+        if f.metadata["choices"]:
+            help_text += f" ({', '.join(f.metadata['choices'])})"
+        if f.type == "bool":
+            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
+        else:
+            parser.add_argument(flag, dest=f.name, type=_field_type(f.name), default=None,
+                                metavar=f.name.upper(), help=help_text)  # fmt: skip
+
+
+def config_from(args: argparse.Namespace) -> TrainConfig:
+    overrides = {f.name: getattr(args, f.name) for f in fields(TrainConfig)
+                 if f.name != "preset" and getattr(args, f.name) is not None}  # fmt: skip
+    try:
+        return preset(args.preset, **overrides)
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="tui-lstm", description="Watch recurrent networks learn to add binary numbers.")
+    add_config_flags(parser)
+    sub = parser.add_subparsers(dest="command", parser_class=Parser)
+
+    train = sub.add_parser("train", help="train a model (in the console, or --headless)")
+    add_config_flags(train)
+    train.add_argument("--headless", action="store_true", help="no console: progress lines, then a summary")
+    train.add_argument("--out", type=Path, help="run folder to write (default: runs/<preset>-seed<seed>)")
+    train.add_argument("--until-exact", action="store_true", help="stop once every pair is exactly right")
+    train.add_argument("--json", action="store_true", help="end with one JSON object (progress goes to stderr)")
+
+    evaluate = sub.add_parser("eval", help="exact accuracy of a saved run")
+    evaluate.add_argument("run_dir", type=Path)
+    evaluate.add_argument("--bits", type=int, help="operand width to test (bits layout: any width up to 64)")
+    evaluate.add_argument("--samples", type=int, help="random pairs (default: all pairs if 8 bits or fewer, else 10000)")
+    evaluate.add_argument("--json", action="store_true")
+
+    predict = sub.add_parser("predict", help="add two numbers with a saved run")
+    predict.add_argument("run_dir", type=Path)
+    predict.add_argument("a", type=int)
+    predict.add_argument("b", type=int)
+
+    gradcheck = sub.add_parser("gradcheck", help="check every gradient against finite differences")
+    gradcheck.add_argument("--cell", choices=("rnn", "lstm", "gru"))
+    return parser
+
+
+def run_console(config: TrainConfig, start: bool = False) -> int:
+    from tui_lstm.tui.app import TuiLstmApp
+
+    TuiLstmApp(config, start_training=start).run()
+    return 0
+
+
+def cmd_train(args) -> int:
+    from tui_lstm.headless import Progress
+    from tui_lstm.runs import RunError, check_writable, fresh_run_dir, save_run
+    from tui_lstm.training import Trainer
+
+    config = config_from(args)
+    if not args.headless:
+        return run_console(config, start=True)
+    out = args.out or fresh_run_dir(Path("runs"), config)
+    try:
+        check_writable(out)
+    except RunError as error:
+        raise UsageError(str(error)) from None
+    trainer = Trainer(config, Progress(sys.stderr if args.json else sys.stdout), until_exact=args.until_exact)
+    worker = threading.Thread(target=trainer.run, name="train")
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.2)
+    except KeyboardInterrupt:  # stop at the next batch, then save what was learned
+        trainer.control.stop()
+        worker.join()
+    save_run(out, trainer)
+    summary = trainer.summary
+    if args.json:
+        print(json.dumps({
+            "preset": config.preset, "seed": config.seed, "state": trainer.state,
+            "epochs_run": summary.epochs_run, "train_seconds": summary.train_seconds,
+            "exhaustive_exact_accuracy": summary.exhaustive_exact_accuracy,
+            "exhaustive_pairs": summary.exhaustive_pairs,
+            "test_exact_accuracy": summary.test_exact_accuracy,
+            "test_bit_accuracy": summary.test_bit_accuracy,
+            "generalization": {str(w): a for w, a in summary.generalization.items()},
+            "run_dir": str(out), "config": json.loads(config.to_json()),
+        }))  # fmt: skip
+    else:
+        print(f"saved to {out}")
+    return 1 if trainer.state == "diverged" else 0
+
+
+def _open_run(run_dir: Path):
+    from tui_lstm.runs import RunError, load_run
+
+    try:
+        return load_run(run_dir)
+    except RunError as error:
+        raise UsageError(str(error)) from None
+
+
+def _width_for(config: TrainConfig, bits: int | None) -> int:
+    if bits is None:
+        return config.bits
+    if not 1 <= bits <= 64:
+        raise UsageError(f"--bits must be between 1 and 64, not {bits}")
+    if bits != config.bits and config.layout != "bits":
+        raise UsageError(f"a {config.layout}-layout model adds {config.bits}-bit numbers only; "
+                         "only bits-layout models take other widths")  # fmt: skip
+    return bits
+
+
+def cmd_eval(args) -> int:
+    import numpy as np
+
+    from tui_lstm.evaluate import score_pairs
+    from tui_lstm.task import EXHAUSTIVE_MAX_WIDTH, exhaustive_pairs, random_pairs
+
+    run = _open_run(args.run_dir)
+    width = _width_for(run.config, args.bits)
+    if args.samples is not None and not 1 <= args.samples <= 10_000_000:
+        raise UsageError(f"--samples must be between 1 and 10000000, not {args.samples}")
+    every = args.samples is None and width <= EXHAUSTIVE_MAX_WIDTH
+    pairs = exhaustive_pairs(width) if every else random_pairs(np.random.default_rng(), args.samples or 10_000, width)
+    scores = score_pairs(run.backend, run.config.layout, pairs)
+    if args.json:
+        print(json.dumps({"bits": width, "pairs": scores.pairs, "exhaustive": every,
+                          "exact_accuracy": scores.exact_accuracy, "bit_accuracy": scores.bit_accuracy}))  # fmt: skip
+    else:
+        which = f"all {scores.pairs:,} {width}-bit pairs" if every else f"{scores.pairs:,} random {width}-bit pairs"
+        print(f"exact {scores.exact_accuracy:.2%}, bits {scores.bit_accuracy:.2%} over {which}")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    import numpy as np
+
+    from tui_lstm.evaluate import predicted_bits
+    from tui_lstm.runs import result_row
+    from tui_lstm.task import Pairs, bits_to_int
+
+    run = _open_run(args.run_dir)
+    if args.a < 0 or args.b < 0:
+        raise UsageError("operands must be non-negative")
+    needed = max(args.a.bit_length(), args.b.bit_length(), 1)
+    width = max(run.config.bits, needed) if run.config.layout == "bits" else run.config.bits
+    if needed > width or needed > 64:
+        raise UsageError(f"{max(args.a, args.b)} does not fit in {min(width, 64)} bits")
+    pairs = Pairs(np.array([args.a], dtype=np.uint64), np.array([args.b], dtype=np.uint64), width)
+    predicted = bits_to_int(predicted_bits(run.backend, run.config.layout, pairs)[0])
+    print(result_row(0, run.config.cell, args.a, args.b, predicted).split(" : ", 1)[1])
+    return 0
+
+
+def cmd_gradcheck(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from tui_lstm.nn.gradcheck import BOUND, check_gradients, standard_cases
+
+    table = Table("case", "parameter", "max relative error", "")
+    worst = 0.0
+    for label, net, loss, x, y in standard_cases((args.cell,) if args.cell else ("rnn", "lstm", "gru")):
+        for name, error in check_gradients(net, loss, x, y).items():
+            worst = max(worst, error)
+            table.add_row(label, name, f"{error:.2e}", "ok" if error <= BOUND else "FAIL")
+    console = Console()
+    console.print(table)
+    console.print(f"worst {worst:.2e}, bound {BOUND:.0e}: {'pass' if worst <= BOUND else 'FAIL'}")
+    return 0 if worst <= BOUND else 1
+
+
+COMMANDS = {"train": cmd_train, "eval": cmd_eval, "predict": cmd_predict, "gradcheck": cmd_gradcheck}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            return run_console(config_from(args))
+        return COMMANDS[args.command](args)
+    except UsageError as error:
+        print(f"tui-lstm: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""Training without the console: progress lines for a terminal or a log, and the summary.
+
+On a terminal the progress is one Rich line rewritten in place per epoch; elsewhere
+(a pipe, a CI log) it is one plain line per epoch.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from rich.console import Console
+from rich.live import Live
+from rich.text import Text
+
+from tui_lstm.training import EpochDone, Event, RunFinished, RunSummary
+
+
+def epoch_line(event: EpochDone) -> str:
+    m = event.metrics
+    line = (
+        f"epoch {m.epoch}/{event.epochs}  loss {m.loss:.4f}  acc {m.accuracy:.4f}  "
+        f"val_loss {m.val_loss:.4f}  val_acc {m.val_accuracy:.4f}  "
+        f"exact {m.val_exact_accuracy:.2%}"
+    )
+    if event.exhaustive_exact_accuracy is not None:
+        line += f"  all pairs {event.exhaustive_exact_accuracy:.2%}"
+    return line + f"  {event.samples_per_second:,.0f} samples/s  {event.elapsed:.1f}s"
+
+
+def summary_lines(state: str, summary: RunSummary) -> list[str]:
+    lines = [f"{state} after {summary.epochs_run} epochs, {summary.train_seconds:.2f}s of training"]
+    if summary.message:
+        lines.append(summary.message)
+    if summary.exhaustive_exact_accuracy is not None:
+        lines.append(
+            f"exact on {summary.exhaustive_pairs:,} pairs: {summary.exhaustive_exact_accuracy:.2%}"
+        )
+    for width, accuracy in summary.generalization.items():
+        lines.append(f"exact on random {width}-bit pairs: {accuracy:.2%}")
+    return lines
+
+
+class Progress:
+    """An ``on_event`` for Trainer that writes progress to a stream."""
+
+    def __init__(self, stream: TextIO = sys.stdout):
+        self.stream = stream
+        self.console = Console(file=stream)
+        self.live = Live(console=self.console, auto_refresh=False) if self.console.is_terminal else None
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, EpochDone):
+            if self.live:
+                self.live.start()
+                self.live.update(Text(epoch_line(event)), refresh=True)
+            else:
+                print(epoch_line(event), file=self.stream, flush=True)
+        elif isinstance(event, RunFinished):
+            if self.live:
+                self.live.stop()
+            for line in summary_lines(event.state, event.summary):
+                print(line, file=self.stream, flush=True)
