@@ -162,7 +162,8 @@ class Trainer:
                 break
         else:
             self.state = "finished"
-        self._final_tests()
+        if not control.abandoned:  # the final tests take seconds; quitting skips them
+            self._final_tests()
         self.on_event(RunFinished(self.state, summary))
         return summary
 
