@@ -89,7 +89,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     gradcheck = sub.add_parser("gradcheck", help="check every gradient against finite differences")
     gradcheck.add_argument("--cell", choices=("rnn", "lstm", "gru"))
+
+    study = sub.add_parser("study", help="the lab report's studies, for either backend")
+    studies = study.add_subparsers(dest="study", required=True, parser_class=Parser)
+    samples = studies.add_parser("samples", help="accuracy against training-set size (the report's section 4)")
+    add_config_flags(samples)
+    samples.add_argument("--sizes", type=_sizes, default=(100, 10_000, 20_000),
+                         help="training-set sizes, comma-separated (default: 100,10000,20000)")  # fmt: skip
+    samples.add_argument("--seeds", type=int, default=1, help="runs per size, seeds --seed, --seed + 1, ... (default: 1)")
+    samples.add_argument("--json", action="store_true", help="one JSON object instead of the table")
     return parser
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of sizes") from None
+    low, high = FIELD["samples"].metadata["low"], FIELD["samples"].metadata["high"]
+    if not all(low <= size <= high for size in sizes):
+        raise argparse.ArgumentTypeError(f"every size must be between {low} and {high}, not {text!r}")
+    return sizes
 
 
 def run_console(config: TrainConfig, start: bool = False) -> int:
@@ -219,7 +239,56 @@ def cmd_gradcheck(args) -> int:
     return 0 if worst <= BOUND else 1
 
 
-COMMANDS = {"train": cmd_train, "eval": cmd_eval, "predict": cmd_predict, "gradcheck": cmd_gradcheck}
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2%}"
+
+
+def cmd_study(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from tui_lstm.study import sample_size_study
+
+    config = config_from(args)
+    if not 1 <= args.seeds <= 100:
+        raise UsageError(f"--seeds must be between 1 and 100, not {args.seeds}")
+
+    def progress(samples, seed, summary):
+        print(f"{samples} samples, seed {seed}: test rows {_percent(summary.test_exact_accuracy)}, "
+              f"all pairs {_percent(summary.exhaustive_exact_accuracy)}, {summary.train_seconds:.1f}s",
+              file=sys.stderr, flush=True)  # fmt: skip
+
+    try:
+        rows = sample_size_study(config, args.sizes, args.seeds, progress)
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+    except KeyboardInterrupt:
+        print("tui-lstm: study interrupted", file=sys.stderr)
+        return 130
+    if args.json:
+        print(json.dumps({
+            "study": "samples", "config": json.loads(config.to_json()), "seeds": list(rows[0].seeds),
+            "rows": [{
+                "samples": row.samples, "test_exact_accuracy": row.test_exact_accuracy,
+                "exhaustive_exact_accuracy": row.exhaustive_exact_accuracy, "train_seconds": row.train_seconds,
+                "runs": [{"seed": seed, "test_exact_accuracy": run.test_exact_accuracy,
+                          "exhaustive_exact_accuracy": run.exhaustive_exact_accuracy,
+                          "train_seconds": run.train_seconds} for seed, run in zip(row.seeds, row.runs)],
+            } for row in rows],
+        }))  # fmt: skip
+        return 0
+    seeds = f"mean of {args.seeds} seeds" if args.seeds > 1 else f"seed {config.seed}"
+    table = Table("samples", f"exact, {config.test_samples} test rows", "exact, all pairs", "train time",
+                  title=f"{config.preset} on {config.backend}, {config.epochs} epochs ({seeds})")  # fmt: skip
+    for row in rows:
+        table.add_row(f"{row.samples:,}", _percent(row.test_exact_accuracy),
+                      _percent(row.exhaustive_exact_accuracy), f"{row.train_seconds:.1f}s")  # fmt: skip
+    Console().print(table)
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "eval": cmd_eval, "predict": cmd_predict, "gradcheck": cmd_gradcheck,
+            "study": cmd_study}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

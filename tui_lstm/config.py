@@ -81,6 +81,23 @@ class TrainConfig:
             found["loss"] = "loss ce needs the onehot layout"
         if self.layout == "numbers" and self.bits > 32:
             found["bits"] = "the numbers layout takes at most 32-bit operands"
+        if self.backend == "keras":
+            found.update(self._keras_problems())
+        return found
+
+    def _keras_problems(self) -> dict[str, str]:
+        """The NumPy engine's own settings, which the keras backend does not have.
+
+        Keras initializes as the ``glorot`` scheme does (it is Keras' default); the seeds'
+        other schemes, state noise and iamtrask's summed loss exist in the NumPy engine only.
+        """
+        found = {}
+        if self.init != "glorot":
+            found["init"] = f"init {self.init} is NumPy-only; the keras backend takes init glorot (Keras' own)"
+        if self.state_noise:
+            found["state_noise"] = "state_noise is NumPy-only; the keras backend needs state_noise 0"
+        if self.loss == "sse":
+            found["loss"] = "loss sse is NumPy-only; the keras backend takes mse, weighted-mse, bce or ce"
         return found
 
     def replace(self, **changes) -> TrainConfig:
@@ -185,6 +202,9 @@ PRESETS: dict[str, dict] = {
         batch_size=128, samples=10000, shuffle=False,
     ),
 }
+
+# The lab report's Keras model (lstm.py) run by Keras itself: the settings of "report".
+PRESETS["report-keras"] = {**PRESETS["report"], "backend": "keras"}
 
 
 def preset(name: str, **overrides) -> TrainConfig:
