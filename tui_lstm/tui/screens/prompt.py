@@ -1,0 +1,41 @@
+"""A one-line question over the console: type, press enter, read the answer under it.
+
+Trying a sum and opening a run are both this: the app passes ``answer``, which turns
+the text into what to show (an answer or a one-line error) or None to close.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from rich.console import RenderableType
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Static
+
+
+class PromptScreen(ModalScreen[None]):
+    BINDINGS = [("escape", "dismiss", "close")]
+
+    def __init__(self, title: str, placeholder: str, answer: Callable[[str], RenderableType | None]):
+        super().__init__()
+        self.title_text = title
+        self.placeholder = placeholder
+        self.answer = answer
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(self.title_text, id="question")
+            yield Input(placeholder=self.placeholder, id="prompt")
+            yield Static("", id="answer")
+            yield Label("enter: go · esc: close", id="hint")
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        shown = self.answer(event.value)
+        if shown is None:
+            self.dismiss()
+        else:
+            self.query_one("#answer", Static).update(shown)

@@ -1,0 +1,58 @@
+"""Try a sum: parse ``93+116``, ask the model, and read each output bit's probability.
+
+No textual here: the try-a-sum screen only shows what these functions return.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from tui_lstm.config import TrainConfig
+from tui_lstm.task import LAYOUT, Layout, MAX_WIDTH, Pairs, bits_to_int, operand_bits, sum_bits
+
+_SUM = re.compile(r"\s*(\d+)\s*\+\s*(\d+)\s*")
+
+
+@dataclass(frozen=True)
+class TriedSum:
+    a: int
+    b: int
+    predicted: int
+    probabilities: np.ndarray  # (width + 1,) P(bit = 1), LSB first
+    true_bits: np.ndarray  # (width + 1,) LSB first
+
+
+def parse_sum(text: str, config: TrainConfig) -> Pairs:
+    """One pair from ``a+b``; ValueError with a one-line reason if it is not one the model
+    can add (a bits model takes up to 64-bit operands, the others their own width)."""
+    match = _SUM.fullmatch(text)
+    if not match:
+        raise ValueError(f"type a sum like 93+116, not {text.strip()!r}")
+    a, b = int(match[1]), int(match[2])
+    needed = max(a.bit_length(), b.bit_length(), 1)
+    width = max(config.bits, needed) if config.layout == "bits" else config.bits
+    if needed > min(width, MAX_WIDTH):
+        raise ValueError(f"{max(a, b)} does not fit in {min(width, MAX_WIDTH)} bits")
+    return Pairs(np.array([a], np.uint64), np.array([b], np.uint64), width)
+
+
+def bit_probabilities(layout: Layout, outputs: np.ndarray, width: int) -> np.ndarray:
+    """A network's outputs -> (N, width + 1) probability that each sum bit is 1, LSB first."""
+    if layout.softmax:  # P(bit k) = the summed probability of the sums with bit k set
+        sums = np.arange(outputs.shape[1], dtype=np.uint64)
+        return outputs @ operand_bits(sums, width + 1)
+    return outputs[:, np.argsort(layout.bit_exponents(width))]
+
+
+def try_sum(backend, config: TrainConfig, text: str) -> TriedSum:
+    pairs = parse_sum(text, config)
+    layout = LAYOUT[config.layout]
+    outputs = backend.predict(layout.inputs(pairs))
+    predicted = layout.predicted_bits(outputs, pairs.width)[0]
+    return TriedSum(
+        int(pairs.a[0]), int(pairs.b[0]), bits_to_int(predicted),
+        bit_probabilities(layout, outputs, pairs.width)[0], sum_bits(pairs)[0],
+    )  # fmt: skip

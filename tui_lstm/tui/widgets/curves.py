@@ -1,0 +1,66 @@
+"""The live curves: sparklines of every measure, and the loss and accuracy charts."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Grid, Horizontal
+from textual.widgets import Label, Sparkline
+
+from tui_lstm.training import EpochMetrics
+from tui_lstm.tui.widgets.chart import LineChart, Series
+
+# (row label, train column, test column, how a value is shown)
+MEASURES = (
+    ("loss", "loss", "val_loss", "{:.4f}"),
+    ("exact", "exact_accuracy", "val_exact_accuracy", "{:.1%}"),
+    ("bits", "accuracy", "val_accuracy", "{:.1%}"),
+)
+
+
+class Sparklines(Grid):
+    """Loss, exact accuracy and bit accuracy as sparklines, train beside test, each with its
+    latest value."""
+
+    def compose(self) -> ComposeResult:
+        for label, train, test, _ in MEASURES:
+            yield Label(label, classes="measure")
+            for column in (train, test):
+                yield Sparkline([], id=f"spark-{column}")
+                yield Label("", id=f"value-{column}", classes="value")
+
+    def on_mount(self) -> None:
+        self.border_title = "train │ test"
+
+    def show(self, history: list[EpochMetrics]) -> None:
+        for _, train, test, form in MEASURES:
+            for column in (train, test):
+                values = [getattr(m, column) for m in history]
+                # a new list: Sparkline.data is reactive and would not see an append
+                self.query_one(f"#spark-{column}", Sparkline).data = values
+                self.query_one(f"#value-{column}", Label).update(form.format(values[-1]) if values else "")
+
+
+class Charts(Horizontal):
+    """Loss and bit accuracy against epochs, train and test on the same axes, as the lab
+    report plotted them."""
+
+    def compose(self) -> ComposeResult:
+        yield LineChart(y_range=None, percent=False, id="loss-chart")
+        yield LineChart(y_range=(0.0, 1.0), percent=True, id="accuracy-chart")
+
+    def on_mount(self) -> None:
+        loss, accuracy = self.query(LineChart)
+        loss.border_title, accuracy.border_title = "loss", "bit accuracy"
+        for chart in (loss, accuracy):
+            chart.border_subtitle = "[$accent]━ train[/] [$warning]━ test[/]"
+
+    def show(self, history: list[EpochMetrics], epochs: int) -> None:
+        for chart, train, test in (
+            (self.query_one("#loss-chart", LineChart), "loss", "val_loss"),
+            (self.query_one("#accuracy-chart", LineChart), "accuracy", "val_accuracy"),
+        ):
+            chart.x_max = max(epochs, len(history))
+            chart.series = tuple(
+                Series(tuple(getattr(m, column) for m in history), style)
+                for column, style in ((train, "chart--train"), (test, "chart--test"))
+            )

@@ -1,0 +1,117 @@
+"""The hyperparameters panel: one form field per setting, made from the config's fields.
+
+Every field's kind, choices and range come from ``tui_lstm.config.FIELD``, and each value
+is parsed and checked exactly as the CLI checks its flags, so the panel and the command
+line can never disagree about what is valid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Input, Label, Select
+
+from tui_lstm.config import FIELD, PRESETS, ConfigError, TrainConfig, parse_value, preset
+
+# The fields shown, in order; the rest (clipping, noise, shuffling...) come from the preset.
+SHOWN = ("preset", "backend", "cell", "layout", "activation", "init", "bits", "hidden",
+         "optimizer", "loss", "lr", "epochs", "batch_size", "samples", "seed")  # fmt: skip
+
+
+def as_text(value) -> str:
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+class Hyperparams(VerticalScroll):
+    """The settings of the next run. ``config`` is None while any field is invalid, and
+    ``problems`` then says why, by field name."""
+
+    @dataclass
+    class Changed(Message):
+        """The fields were edited: the config they now make, or None and the reasons."""
+
+        config: TrainConfig | None
+        problems: dict[str, str]
+
+    def __init__(self, config: TrainConfig, **kwargs):
+        super().__init__(**kwargs)
+        self.base = config  # the preset or opened run the shown fields override
+        self.config: TrainConfig | None = config
+        self.problems: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        for name in SHOWN:
+            with Horizontal(classes="field"):
+                yield Label(name.replace("_", " "), classes="name")
+                yield self._make_control(name)
+            yield Label("", id=f"problem-{name}", classes="problem")
+
+    def _make_control(self, name: str) -> Widget:
+        meta, value = FIELD[name].metadata, getattr(self.base, name)
+        tooltip = meta["help"]
+        choices = tuple(PRESETS) if name == "preset" else meta["choices"]
+        if choices:
+            return Select([(c, c) for c in choices], value=value, allow_blank=False,
+                          compact=True, id=f"field-{name}", tooltip=tooltip)  # fmt: skip
+        return Input(as_text(value), compact=True, id=f"field-{name}", tooltip=tooltip)
+
+    def control(self, name: str) -> Input | Select:
+        return self.query_one(f"#field-{name}")
+
+    def on_mount(self) -> None:
+        self.border_title = "hyperparameters"
+
+    def load(self, config: TrainConfig) -> None:
+        """Show a config's values (a preset's, an opened run's)."""
+        self.base = config
+        with self.prevent(Input.Changed, Select.Changed):
+            for name in SHOWN:
+                control, value = self.control(name), getattr(config, name)
+                control.value = as_text(value) if isinstance(control, Input) else value
+        self._check()
+
+    def lock_shape(self, live: bool) -> None:
+        """While a run is live, lock the fields that would change the model's shape."""
+        for name in SHOWN:
+            if name == "preset" or FIELD[name].metadata["shape"]:
+                self.control(name).disabled = live
+
+    @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._check()
+
+    @on(Select.Changed)
+    def _chosen(self, event: Select.Changed) -> None:
+        event.stop()
+        if event.select.id == "field-preset" and event.value != self.base.preset:
+            self.load(preset(event.value))
+        else:
+            self._check()
+
+    def _check(self) -> None:
+        values, problems = {}, {}
+        for name in SHOWN[1:]:
+            control = self.control(name)
+            try:
+                values[name] = parse_value(name, control.value) if isinstance(control, Input) else control.value
+            except ConfigError as error:
+                problems[name] = str(error)
+        config = None
+        if not problems:
+            try:
+                config = self.base.replace(**values)
+            except ConfigError as error:
+                problems[error.name or "preset"] = str(error)
+        self.config, self.problems = config, problems
+        for name in SHOWN:
+            self.control(name).set_class(name in problems, "-invalid")
+            label = self.query_one(f"#problem-{name}", Label)
+            label.update(problems.get(name, ""))
+            label.display = name in problems
+        self.post_message(self.Changed(config, problems))

@@ -1,0 +1,74 @@
+"""The results table: the lab report's rows for the test pairs, redone every epoch."""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.text import Text
+from textual.widgets import DataTable
+
+from tui_lstm.runs import result_row
+from tui_lstm.task import Pairs, bits_to_int, sum_bits
+from tui_lstm.training import REPORT_ROWS
+
+RIGHT, WRONG = "✓", "✗"
+
+
+def bits_text(predicted: np.ndarray, true: np.ndarray) -> Text:
+    """The predicted sum's bits, most significant first, wrong ones lit up."""
+    text = Text()
+    for got, want in zip(predicted[::-1], true[::-1]):
+        text.append(str(int(got)), "bold reverse red" if got != want else "")
+    return text
+
+
+class ResultsTable(DataTable):
+    """``num0 : 93 + 116 = 209, lstm(93,116) = 209`` for each test pair, marked right or
+    wrong, with the predicted bits beside it."""
+
+    def __init__(self, **kwargs):
+        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        self.pairs: Pairs | None = None
+        self.cell = "lstm"
+        self._true = np.zeros((0, 0), np.uint8)
+        self._shown: list[bytes] = []  # the predicted bits each row shows now
+
+    def on_mount(self) -> None:
+        self.add_column("", key="mark", width=1)
+        self.add_column("test pair", key="row")
+        self.add_column("bits", key="bits")
+
+    def set_pairs(self, pairs: Pairs, cell: str) -> None:
+        """A new or opened run's test pairs (the first hundred): rows with no prediction yet."""
+        self.clear()
+        pairs = pairs.take(slice(0, REPORT_ROWS))
+        self.pairs, self.cell = pairs, cell
+        self._true = sum_bits(pairs)
+        self._shown = [b""] * len(pairs)
+        self.border_title = "test pairs"
+        for i, (a, b) in enumerate(zip(pairs.a, pairs.b)):
+            row = result_row(i, cell, int(a), int(b), 0).rsplit(" = ", 1)[0] + " = ?"
+            self.add_row("", row, "", key=str(i))
+
+    def show(self, predictions: np.ndarray) -> None:
+        """Predicted sum bits (rows, width + 1), LSB first; only changed rows are redrawn."""
+        for i, bits in enumerate(predictions[: len(self._shown)]):
+            packed = bits.tobytes()
+            if packed == self._shown[i]:
+                continue
+            self._shown[i] = packed
+            true = self._true[i]
+            right = bool((bits == true).all())
+            a, b = int(self.pairs.a[i]), int(self.pairs.b[i])
+            row = result_row(i, self.cell, a, b, bits_to_int(bits))
+            self.update_cell(str(i), "mark", Text(RIGHT if right else WRONG, "green" if right else "bold red"))
+            self.update_cell(str(i), "row", Text(row, "" if right else "red"), update_width=True)
+            self.update_cell(str(i), "bits", bits_text(bits, true), update_width=True)
+        self.border_title = f"test pairs: {self.right_count}/{len(self._shown)} right"
+
+    @property
+    def right_count(self) -> int:
+        """Rows whose prediction is entirely right."""
+        return sum(
+            1 for i, shown in enumerate(self._shown)
+            if shown and shown == self._true[i].tobytes()
+        )  # fmt: skip
