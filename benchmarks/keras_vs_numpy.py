@@ -1,0 +1,114 @@
+"""The lab report's model on both engines, side by side: epoch time and accuracy.
+
+    python benchmarks/keras_vs_numpy.py [--epochs 100] [--seeds 3] [--backends numpy,keras]
+
+Trains the ``report`` preset (NumPy) and ``report-keras`` (Keras) with the same seeds and
+prints, per run and as a mean over seeds: the time of one training epoch (mean over all
+epochs, and the median, which leaves out Keras' first epoch spent tracing its graph),
+the test bit and exact accuracy on the report's 100 rows, and the exact accuracy over
+all 16,384 pairs, which the 100 rows hide.
+
+The keras backend's epoch ends with a forward pass over the training set (Keras' fit
+keeps its predictions to itself); the "of it, outputs" column measures that pass alone,
+so the epoch time of Keras' fit by itself is the median less that.
+
+Targets (issue 3): report-keras test bit accuracy >= 99.5%; NumPy epoch time no slower
+than Keras', exhaustive exact accuracy within 2 points (mean of 3 seeds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from dataclasses import dataclass
+
+from rich.console import Console
+from rich.table import Table
+
+from tui_lstm.backends import make_backend
+from tui_lstm.config import preset
+from tui_lstm.training import Trainer
+
+PRESETS = {"numpy": "report", "keras": "report-keras"}
+
+
+class TimedBackend:
+    """A backend whose ``fit_epoch`` calls are timed; everything else passes through."""
+
+    def __init__(self, backend):
+        self.backend = backend
+        self.epoch_seconds: list[float] = []
+
+    def fit_epoch(self, *args):
+        started = time.perf_counter()
+        fit = self.backend.fit_epoch(*args)
+        self.epoch_seconds.append(time.perf_counter() - started)
+        return fit
+
+    def __getattr__(self, name):
+        return getattr(self.backend, name)
+
+
+@dataclass
+class Result:
+    backend: str
+    seed: int
+    epoch_mean: float
+    epoch_median: float
+    outputs_seconds: float  # one forward pass over the training set
+    test_bit: float
+    test_exact: float
+    exhaustive_exact: float
+
+
+def run(backend_name: str, seed: int, epochs: int) -> Result:
+    config = preset(PRESETS[backend_name], seed=seed, epochs=epochs)
+    backend = TimedBackend(make_backend(config))
+    trainer = Trainer(config, backend=backend)
+    summary = trainer.run()
+    passes = []
+    for _ in range(5):
+        started = time.perf_counter()
+        backend.predict(trainer.train.x)
+        passes.append(time.perf_counter() - started)
+    return Result(
+        backend_name, seed, statistics.mean(backend.epoch_seconds), statistics.median(backend.epoch_seconds),
+        statistics.median(passes), summary.test_bit_accuracy, summary.test_exact_accuracy,
+        summary.exhaustive_exact_accuracy,
+    )  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--backends", default="numpy,keras")
+    args = parser.parse_args()
+    names = args.backends.split(",")
+    console = Console()
+    results: dict[str, list[Result]] = {name: [] for name in names}
+    for seed in range(args.seeds):  # the backends take turns, so both see the same load
+        for name in names:
+            result = run(name, seed, args.epochs)
+            console.print(f"{PRESETS[name]} seed {seed}: {result}", style="dim")
+            results[name].append(result)
+    blas = os.environ.get("OPENBLAS_NUM_THREADS", "default")
+    table = Table("preset", "seed", "epoch s (mean)", "epoch s (median)", "of it, outputs s",
+                  "test bits", "test exact", "all pairs exact",
+                  title=f"report model, {args.epochs} epochs, OPENBLAS_NUM_THREADS={blas}, "
+                        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")  # fmt: skip
+    fields = ("epoch_mean", "epoch_median", "outputs_seconds", "test_bit", "test_exact", "exhaustive_exact")
+    for name in names:
+        rows = [(str(r.seed), *(getattr(r, f) for f in fields)) for r in results[name]]
+        rows.append(("mean", *(statistics.mean(getattr(r, f) for r in results[name]) for f in fields)))
+        for i, (seed, mean, median, outputs, bit, exact, every) in enumerate(rows):
+            table.add_row(PRESETS[name], seed, f"{mean:.3f}", f"{median:.3f}", f"{outputs:.3f}", f"{bit:.2%}",
+                          f"{exact:.0%}", f"{every:.2%}", style="bold" if seed == "mean" else None,
+                          end_section=i == len(rows) - 1)  # fmt: skip
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()
