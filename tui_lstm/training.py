@@ -157,8 +157,11 @@ class Trainer:
             self.on_event(EpochDone(metrics, cfg.epochs, self.elapsed, cfg.samples / max(seconds, 1e-9), predictions, exact))
             if cfg.halve_lr_on_rise and len(self.history) > 1 and metrics.loss > self.history[-2].loss:
                 control.lr *= 0.5
-            if (self.until_exact and exact == 1.0) or control.stopped:
-                self.state = "stopped" if control.stopped and exact != 1.0 else "finished"
+            if control.stopped:
+                self.state = "stopped"
+                break
+            if self.until_exact and exact == 1.0:
+                self.state = "finished"
                 break
         else:
             self.state = "finished"
@@ -198,13 +201,15 @@ class Trainer:
         return exhaustive(self.backend, self.config.layout, self.config.bits, rng_for(self.config.seed, EVAL))
 
     def _final_tests(self) -> None:
-        """Exhaustive accuracy, test accuracy, and for bits models longer numbers."""
+        """Test accuracy; unless stopped (a stop means now), every pair and longer numbers."""
         summary = self.summary
         if not self.history:
             return
-        full = self._exhaustive()
-        summary.exhaustive_exact_accuracy, summary.exhaustive_pairs = full.exact_accuracy, full.pairs
         last = self.history[-1]
         summary.test_exact_accuracy, summary.test_bit_accuracy = last.val_exact_accuracy, last.val_accuracy
+        if self.state == "stopped":
+            return
+        full = self._exhaustive()
+        summary.exhaustive_exact_accuracy, summary.exhaustive_pairs = full.exact_accuracy, full.pairs
         if self.config.layout == "bits":
             summary.generalization = generalization(self.backend, rng_for(self.config.seed, EVAL))

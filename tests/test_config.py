@@ -1,0 +1,68 @@
+"""Presets carry the seeds' hyperparameters; every field is checked against its range."""
+
+import pytest
+
+from tui_lstm.config import PRESETS, ConfigError, TrainConfig, parse_value, preset
+
+
+def test_every_preset_is_valid():
+    for name in PRESETS:
+        assert preset(name).preset == name
+
+
+def test_seed_presets_keep_the_seeds_hyperparameters():
+    trask = preset("iamtrask-rnn")
+    assert (trask.cell, trask.activation, trask.hidden, trask.init, trask.optimizer, trask.lr, trask.batch_size) == (
+        "rnn", "sigmoid", 16, "uniform-1", "sgd", 0.1, 1)
+    assert trask.samples * trask.epochs == 10_000  # the post's 10,000 iterations
+    report = preset("report")
+    assert (report.layout, report.bits, report.hidden, report.activation, report.loss, report.lr,
+            report.batch_size, report.samples, report.test_samples, report.epochs, report.shuffle) == (
+        "numbers", 7, 256, "relu", "mse", 0.001, 128, 10000, 100, 100, False)  # fmt: skip
+    lstm0 = preset("report-numpy")
+    assert (lstm0.layout, lstm0.bits, lstm0.hidden, lstm0.lr, lstm0.loss, lstm0.samples, lstm0.epochs,
+            lstm0.halve_lr_on_rise) == ("onehot", 6, 100, 0.005, "ce", 1000, 5, True)  # fmt: skip
+    assert preset("hanbingtao-lstm").init == "uniform-1e-4"
+    assert preset("gru").cell == "gru"
+
+
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"bits": 0}, "bits"),
+        ({"bits": 65}, "bits"),
+        ({"hidden": 0}, "hidden"),
+        ({"lr": 0.0}, "lr"),
+        ({"cell": "transformer"}, "cell"),
+        ({"layout": "onehot"}, "loss"),  # onehot needs ce
+        ({"layout": "onehot", "loss": "ce", "bits": 11}, "bits"),
+        ({"loss": "ce"}, "loss"),  # ce needs onehot
+        ({"batch_size": 0}, "batch_size"),
+    ],
+)
+def test_bad_values_name_their_field(changes, field):
+    with pytest.raises(ConfigError) as caught:
+        preset("fast", **changes)
+    assert caught.value.name == field
+    assert "\n" not in str(caught.value)
+
+
+def test_unknown_preset_is_refused():
+    with pytest.raises(ConfigError, match="unknown preset"):
+        preset("nope")
+
+
+def test_parse_value_reads_and_checks_text():
+    assert parse_value("lr", " 0.5 ") == 0.5
+    assert parse_value("shuffle", "off") is False
+    for name, text in [("lr", "fast"), ("lr", "nan"), ("bits", "7.5"), ("bits", "99"), ("cell", "cnn")]:
+        with pytest.raises(ConfigError):
+            parse_value(name, text)
+
+
+def test_from_dict_refuses_wrong_types_and_unknown_keys():
+    good = preset("fast")
+    assert TrainConfig.from_dict(dict(good.__dict__)) == good
+    for bad in ({"bits": "7"}, {"shuffle": 1}, {"bits": True}, {"colour": "red"}):
+        with pytest.raises(ConfigError):
+            TrainConfig.from_dict({**good.__dict__, **bad})

@@ -1,0 +1,120 @@
+"""The loop: it learns, it is deterministic, it stops, pauses and survives divergence."""
+
+import dataclasses
+import threading
+import time
+
+import numpy as np
+
+from tui_lstm.backends.numpy_backend import NumpyBackend
+from tui_lstm.config import preset
+from tui_lstm.runs import write_history
+from tui_lstm.training import BatchDone, EpochDone, RunFinished, RunStarted, Trainer
+
+
+def test_fast_preset_learns_every_pair_and_longer_numbers():
+    trainer = Trainer(preset("fast"))
+    summary = trainer.run()
+    assert trainer.state == "finished"
+    assert summary.exhaustive_pairs == 16_384
+    assert summary.exhaustive_exact_accuracy == 1.0
+    assert summary.generalization[64] == 1.0
+    assert trainer.history[0].loss > trainer.history[-1].loss
+
+
+def test_events_arrive_in_order():
+    events = []
+    Trainer(preset("fast", epochs=2, samples=200), events.append).run()
+    kinds = [type(e) for e in events]
+    assert kinds[0] is RunStarted and kinds[-1] is RunFinished
+    assert kinds.count(EpochDone) == 2 and BatchDone in kinds
+    done = [e for e in events if isinstance(e, EpochDone)]
+    assert done[-1].test_predictions.shape == (100, 8)
+    assert done[-1].exhaustive_exact_accuracy is not None
+
+
+def test_same_seed_same_history_bytes(tmp_path):
+    for name in ("a", "b"):
+        trainer = Trainer(preset("fast", epochs=3, seed=5))
+        trainer.run()
+        write_history(tmp_path / f"{name}.csv", trainer.history)
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    other = Trainer(preset("fast", epochs=3, seed=6))
+    other.run()
+    write_history(tmp_path / "c.csv", other.history)
+    assert (tmp_path / "c.csv").read_bytes() != (tmp_path / "a.csv").read_bytes()
+
+
+def test_until_exact_stops_early():
+    trainer = Trainer(preset("fast", epochs=200), until_exact=True)
+    summary = trainer.run()
+    assert summary.epochs_run < 200
+    assert summary.exhaustive_exact_accuracy == 1.0
+
+
+DIVERGING = dict(cell="rnn", activation="relu", init="uniform-1", optimizer="sgd", lr=1.0, hidden=64,
+                 loss="bce", samples=64, epochs=5, state_noise=0.0, resample=False)  # fmt: skip
+
+
+def test_divergence_stops_the_run_and_keeps_the_last_good_model():
+    """A relu RNN with weights of +-1 explodes through time: the loss turns NaN at once."""
+    trainer = Trainer(preset("fast", **DIVERGING))
+    before = {name: p.copy() for name, p in trainer.backend.network.params.items()}
+    trainer.run()
+    assert trainer.state == "diverged"
+    assert "kept the model of epoch 0" in trainer.summary.message
+    assert trainer.history == []
+    for name, p in trainer.backend.network.params.items():
+        assert np.array_equal(p, before[name])
+
+
+def test_stop_from_another_thread_takes_effect_within_a_batch():
+    trainer = Trainer(preset("iamtrask-rnn", epochs=1000))
+    worker = threading.Thread(target=trainer.run)
+    worker.start()
+    time.sleep(0.3)
+    asked = time.perf_counter()
+    trainer.control.stop()
+    worker.join(2)
+    assert not worker.is_alive()
+    assert time.perf_counter() - asked < 1.0
+    assert trainer.state == "stopped"
+
+
+def test_pause_holds_and_resume_continues():
+    batches = []
+    trainer = Trainer(preset("iamtrask-rnn", epochs=30), lambda e: isinstance(e, BatchDone) and batches.append(e))
+    worker = threading.Thread(target=trainer.run)
+    worker.start()
+    time.sleep(0.2)
+    trainer.control.pause()
+    time.sleep(0.2)
+    during = len(trainer.history), len(batches)
+    time.sleep(0.4)
+    assert (len(trainer.history), len(batches)) == during  # nothing moved while paused
+    trainer.control.resume()
+    worker.join(30)
+    assert trainer.state == "finished" and len(trainer.history) == 30
+    assert trainer.summary.train_seconds < trainer.elapsed + 1e-9  # pauses are not training time
+
+
+def test_lr_changed_mid_run_is_used_and_recorded():
+    trainer = Trainer(preset("fast", epochs=2, samples=200))
+    trainer.on_event = lambda e: isinstance(e, EpochDone) and setattr(trainer.control, "lr", 0.001)
+    trainer.run()
+    assert [m.lr for m in trainer.history] == [0.05, 0.001]
+    assert trainer.backend.optimizer.lr == 0.001
+
+
+def test_halving_the_lr_when_the_epoch_loss_rises():
+    """The report's rule, on a backend whose epoch losses are scripted: 1, 2, 1.5, 1.7, 1."""
+    config = preset("report-numpy", epochs=5, samples=20)
+    losses = iter([1.0, 2.0, 1.5, 1.7, 1.0])
+
+    class Scripted(NumpyBackend):
+        def fit_epoch(self, *args):
+            return dataclasses.replace(super().fit_epoch(*args), loss=next(losses))
+
+    trainer = Trainer(config, backend=Scripted(config))
+    trainer.run()
+    assert [m.lr for m in trainer.history] == [0.005, 0.005, 0.0025, 0.0025, 0.00125]
