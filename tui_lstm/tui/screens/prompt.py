@@ -17,6 +17,7 @@ from textual.widgets import Input, Label, Static
 
 
 class PromptScreen(ModalScreen[None]):
+    AUTO_FOCUS = "#prompt"
     BINDINGS = [("escape", "dismiss", "close")]
 
     def __init__(self, title: str, placeholder: str, answer: Callable[[str], RenderableType | None]):

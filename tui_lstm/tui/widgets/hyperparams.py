@@ -106,8 +106,8 @@ class Hyperparams(VerticalScroll):
         if not problems:
             try:
                 config = self.base.replace(**values)
-            except ConfigError as error:
-                problems[error.name or "preset"] = str(error)
+            except ConfigError as error:  # a setting not shown here came with the preset
+                problems[error.name if error.name in SHOWN else "preset"] = str(error)
         self.config, self.problems = config, problems
         for name in SHOWN:
             self.control(name).set_class(name in problems, "-invalid")

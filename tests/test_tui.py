@@ -1,0 +1,284 @@
+"""The console driven through Textual's pilot, as a person would: keys in, screen out."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+from textual.widgets import Input, Label, Select, Sparkline, Static
+from tui_helpers import quick_final_tests, small, training_threads, wait_until
+
+from tui_lstm.backends.numpy_backend import NumpyBackend
+from tui_lstm.tui.app import TuiLstmApp
+from tui_lstm.tui.commands import ConsoleCommands
+from tui_lstm.tui.widgets.chart import LineChart
+from tui_lstm.tui.widgets.hyperparams import Hyperparams
+from tui_lstm.tui.widgets.results import ResultsTable
+
+SIZE = (120, 40)
+LONG = small(epochs=10_000, samples=2000)  # a run that is still going when the test acts
+
+
+@pytest.fixture(autouse=True)
+def _quick(monkeypatch):
+    quick_final_tests(monkeypatch)
+
+
+def status(app) -> str:
+    return app.status.render().plain
+
+
+def notices(app) -> str:
+    return "\n".join(str(n.message) for n in app._notifications)
+
+
+def cell_text(table: ResultsTable, row: int, column: str) -> str:
+    return str(table.get_cell(str(row), column))
+
+
+async def train_to_end(app, pilot) -> None:
+    await pilot.press("s")
+    await wait_until(pilot, lambda: app.trainer is not None and not app.live)
+
+
+async def test_training_fills_the_curves_and_the_rows():
+    app = TuiLstmApp(small(epochs=3))
+    async with app.run_test(size=SIZE) as pilot:
+        assert status(app).startswith(" ready  epoch 0/3")
+        await train_to_end(app, pilot)
+        assert "finished" in status(app) and "epoch 3/3" in status(app)
+        assert "all pairs" in status(app)
+        for measure in ("loss", "val_loss", "exact_accuracy", "val_exact_accuracy", "accuracy", "val_accuracy"):
+            assert len(app.query_one(f"#spark-{measure}", Sparkline).data) == 3
+            assert str(app.query_one(f"#value-{measure}", Label).content) != ""
+        chart = app.query_one("#loss-chart", LineChart)
+        assert [len(s.values) for s in chart.series] == [3, 3]
+        assert "⠀" not in chart.render().plain and any("⠁" <= c <= "⣿" for c in chart.render().plain)
+        table = app.query_one(ResultsTable)
+        assert table.row_count == 20
+        first = cell_text(table, 0, "row")
+        a, b = int(app.trainer.test.pairs.a[0]), int(app.trainer.test.pairs.b[0])
+        assert first.startswith(f"num0 : {a} + {b} = {a + b}, lstm({a},{b}) = ")
+        assert cell_text(table, 0, "mark") in ("✓", "✗")
+        assert table.border_title == f"test pairs: {table.right_count}/20 right"
+        assert "16 bits" in app.query_one("#sparklines").border_subtitle
+
+
+async def test_pause_and_resume():
+    app = TuiLstmApp(LONG)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        await wait_until(pilot, lambda: app.trainer is not None and len(app.trainer.history) >= 1)
+        await pilot.press("p")
+        assert app.trainer.control.paused and "paused" in status(app)
+        await pilot.pause(0.3)  # an epoch being measured may still land
+        epochs = len(app.trainer.history)
+        await pilot.pause(0.5)
+        assert len(app.trainer.history) == epochs
+        await pilot.press("s")
+        assert not app.trainer.control.paused and "training" in status(app)
+        await wait_until(pilot, lambda: len(app.trainer.history) > epochs)
+        await pilot.press("x")
+        await wait_until(pilot, lambda: not app.live)
+
+
+async def test_stop_ends_the_run_and_unlocks_the_fields():
+    app = TuiLstmApp(LONG)
+    async with app.run_test(size=SIZE) as pilot:
+        panel = app.query_one(Hyperparams)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: app.trainer is not None and len(app.trainer.history) >= 1)
+        assert panel.control("hidden").disabled and panel.control("cell").disabled
+        assert not panel.control("lr").disabled
+        await pilot.press("x")
+        await wait_until(pilot, lambda: not app.live)
+        assert " stopped " in status(app)
+        assert len(app.trainer.history) < LONG.epochs
+        assert not panel.control("hidden").disabled
+
+
+async def test_stopped_run_continues_from_where_it_was():
+    app = TuiLstmApp(LONG)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        await wait_until(pilot, lambda: app.trainer is not None and len(app.trainer.history) >= 1)
+        await pilot.press("x")
+        await wait_until(pilot, lambda: not app.live)
+        trainer, epochs = app.trainer, len(app.trainer.history)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: len(trainer.history) > epochs)
+        assert app.trainer is trainer
+        await pilot.press("x")
+        await wait_until(pilot, lambda: not app.live)
+
+
+async def test_learning_rate_changes_mid_run():
+    app = TuiLstmApp(LONG)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        await wait_until(pilot, lambda: app.trainer is not None and len(app.trainer.history) >= 1)
+        lr = app.query_one("#field-lr", Input)
+        lr.focus()
+        lr.value = ""
+        await pilot.press(*"0.002")
+        await pilot.press("escape")
+        assert app.trainer.control.lr == 0.002
+        await wait_until(pilot, lambda: app.trainer.history[-1].lr == 0.002)
+        await pilot.press("x")
+        await wait_until(pilot, lambda: not app.live)
+
+
+async def test_an_invalid_field_says_why_and_blocks_start():
+    app = TuiLstmApp(small())
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one("#field-hidden", Input).value = "0"
+        await pilot.pause()
+        problem = app.query_one("#problem-hidden", Label)
+        assert problem.display and str(problem.content) == "hidden must be between 1 and 4096, not 0"
+        await pilot.press("s")
+        await pilot.pause()
+        assert app.trainer is None and not app.live
+        assert "cannot start: hidden must be between 1 and 4096, not 0" in notices(app)
+
+        app.query_one("#field-hidden", Input).value = "8"
+        app.query_one("#field-layout", Select).value = "onehot"
+        await pilot.pause()
+        assert not app.query_one("#problem-hidden", Label).display
+        assert str(app.query_one("#problem-loss", Label).content) == "the onehot layout needs loss ce (softmax over sums)"
+        app.query_one("#field-loss", Select).value = "ce"
+        await pilot.pause()
+        assert app.query_one(Hyperparams).config.layout == "onehot"
+
+
+async def test_choosing_a_preset_fills_the_fields():
+    app = TuiLstmApp(small())
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one("#field-preset", Select).value = "iamtrask-rnn"
+        await pilot.pause()
+        values = {name: app.query_one(f"#field-{name}").value for name in ("cell", "hidden", "lr", "optimizer", "loss")}
+        assert values == {"cell": "rnn", "hidden": "16", "lr": "0.1", "optimizer": "sgd", "loss": "sse"}
+        assert app.query_one(Hyperparams).config.resample  # the unshown settings came too
+
+
+async def test_presets_and_keys_are_in_the_command_palette():
+    app = TuiLstmApp(small())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.press(*"preset gru")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.query_one("#field-cell", Select).value == "gru"
+        titles = [title for title, _, _ in ConsoleCommands(app.screen)._commands()]
+        for key in ("start (s)", "pause (p)", "stop (x)", "reset (r)", "try (t)", "save (^s)", "open (o)", "help (?)", "quit (q)"):
+            assert key in titles
+
+
+async def test_try_a_sum():
+    app = TuiLstmApp(small(epochs=2))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("t")
+        assert "no model yet" in notices(app)
+        await train_to_end(app, pilot)
+        await pilot.press("t")
+        await pilot.press(*"3+4", "enter")
+        answer = str(app.screen.query_one("#answer", Static).content)
+        assert answer.startswith("3 + 4 = 7, lstm(3,4) = ")
+        assert "P(bit = 1), most significant first:" in answer and "  4:" in answer
+        app.screen.query_one(Input).value = "3+x"
+        await pilot.press("enter")
+        assert str(app.screen.query_one("#answer", Static).content) == "type a sum like 93+116, not '3+x'"
+        await pilot.press("escape")
+        assert app.screen is app.screen_stack[0]
+
+
+async def test_generalization_runs_in_a_worker():
+    app = TuiLstmApp(small(epochs=1))
+    async with app.run_test(size=SIZE) as pilot:
+        await train_to_end(app, pilot)
+        app.query_one("#sparklines").border_subtitle = ""
+        await pilot.press("g")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.query_one("#sparklines").border_subtitle.startswith("16 bits ")
+
+
+async def test_save_and_open_a_run(tmp_path):
+    runs = tmp_path / "runs"
+    app = TuiLstmApp(small(epochs=2), runs_dir=runs)
+    async with app.run_test(size=SIZE) as pilot:
+        await train_to_end(app, pilot)
+        await pilot.press("ctrl+s")
+        await pilot.press("ctrl+s")  # never over the first
+        saved = runs / "fast-seed0"
+        assert (saved / "config.json").exists() and (runs / "fast-seed0-2" / "config.json").exists()
+        assert f"saved to {saved}" in notices(app)
+        rows = [cell_text(app.query_one(ResultsTable), i, "row") for i in range(20)]
+
+    app = TuiLstmApp(small(epochs=9, hidden=4))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("o")
+        await pilot.press(*str(tmp_path / "nothing"), "enter")
+        assert str(app.screen.query_one("#answer", Static).content) == f"{tmp_path / 'nothing'}: not a run folder (no config.json)"
+        assert app.trainer is None and app.query_one("#field-hidden", Input).value == "4"
+        app.screen.query_one(Input).value = str(saved)
+        await pilot.press("enter")
+        assert app.screen is app.screen_stack[0]
+        assert len(app.trainer.history) == 2
+        assert app.query_one("#field-hidden", Input).value == "8"
+        assert app.query_one("#field-epochs", Input).value == "2"
+        assert len(app.query_one("#spark-loss", Sparkline).data) == 2
+        assert [cell_text(app.query_one(ResultsTable), i, "row") for i in range(20)] == rows
+        assert "epoch 2/2" in status(app) and f"opened {saved}" in status(app)
+
+
+async def test_quitting_mid_training_ends_the_thread_within_a_second():
+    app = TuiLstmApp(LONG)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        await wait_until(pilot, lambda: app.trainer is not None and len(app.trainer.history) >= 1)
+        assert training_threads()
+        started = time.monotonic()
+        await pilot.press("q")
+        await wait_until(pilot, lambda: not app.is_running, timeout=5)
+        assert time.monotonic() - started < 1.0
+    assert not training_threads()
+    assert app.trainer.state == "stopped"
+
+
+async def test_an_error_in_training_is_shown_and_the_app_keeps_running(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(NumpyBackend, "fit_epoch", broken)
+    app = TuiLstmApp(small())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        await wait_until(pilot, lambda: app.train_worker is not None and app.train_worker.is_finished)
+        await pilot.pause()
+        assert status(app).startswith(" error ") and "boom" in status(app)
+        assert "boom" in notices(app)
+        assert app.is_running and not app.query_one("#field-hidden").disabled
+
+
+async def test_reset_throws_the_model_away():
+    app = TuiLstmApp(small(epochs=1))
+    async with app.run_test(size=SIZE) as pilot:
+        await train_to_end(app, pilot)
+        await pilot.press("r")
+        await pilot.pause()
+        assert app.trainer is None and app.query_one(ResultsTable).row_count == 0
+        assert status(app).startswith(" ready  epoch 0/1")
+        assert app.query_one("#spark-loss", Sparkline).data == []
+
+
+def test_nothing_outside_the_console_imports_textual_or_tensorflow():
+    code = (
+        "import sys, tui_lstm.cli, tui_lstm.training, tui_lstm.runs, tui_lstm.headless, tui_lstm.evaluate;"
+        "assert 'textual' not in sys.modules, 'textual imported below tui/';"
+        "import tui_lstm.tui.app;"
+        "assert 'tensorflow' not in sys.modules, 'the console imported tensorflow'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

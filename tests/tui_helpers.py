@@ -1,0 +1,46 @@
+"""What the console tests share: a small config, a quick final test, and waiting."""
+
+from __future__ import annotations
+
+import sys
+import time
+from functools import partial
+
+from tui_lstm import evaluate, training
+from tui_lstm.config import preset
+
+
+def small(**overrides):
+    """A run that trains in well under a second an epoch: 4-bit sums, 8 hidden units."""
+    settings = dict(bits=4, hidden=8, epochs=3, samples=64, batch_size=16, test_samples=20, seed=0)
+    return preset("fast", **{**settings, **overrides})
+
+
+def quick_final_tests(monkeypatch) -> None:
+    """The end-of-run generalization test on 50 pairs a width instead of 10,000."""
+    quick = partial(evaluate.generalization, n=50)
+    monkeypatch.setattr(training, "generalization", quick)
+    monkeypatch.setattr("tui_lstm.tui.app.generalization", quick)
+
+
+async def wait_until(pilot, condition, timeout: float = 30.0) -> None:
+    """Let the app run until ``condition()`` holds; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {condition.__doc__ or condition}")
+        await pilot.pause(0.05)
+
+
+def training_threads() -> list[int]:
+    """Ids of threads inside Trainer.run right now."""
+    return [
+        ident for ident, frame in sys._current_frames().items()
+        if any(f.f_code is training.Trainer.run.__code__ for f in _stack(frame))
+    ]  # fmt: skip
+
+
+def _stack(frame):
+    while frame is not None:
+        yield frame
+        frame = frame.f_back
