@@ -16,7 +16,7 @@ from tui_lstm.nn.lstm import LSTM
 from tui_lstm.nn.rnn import RNN
 
 CELLS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
-EVAL_CHUNK = 4096  # rows per forward pass when evaluating, to bound memory
+EVAL_FLOATS = 2**22  # forward-pass cache size per evaluation chunk (16 MB in float32)
 
 
 def _part(params: dict, prefix: str) -> dict:
@@ -66,7 +66,11 @@ class Network:
         }
 
     def logits(self, x: np.ndarray) -> np.ndarray:
-        """Forward only, in chunks of rows: x (T, N, D) -> (N, K_total)."""
-        return np.concatenate(
-            [self.forward(x[:, i : i + EVAL_CHUNK])[0] for i in range(0, x.shape[1], EVAL_CHUNK)]
-        )
+        """Forward only, in chunks of rows: x (T, N, D) -> (N, K_total).
+
+        A forward pass caches about T * (G + 3) * H floats per row; chunks are sized so
+        that stays near EVAL_FLOATS, whatever the sequence length and width.
+        """
+        per_row = x.shape[0] * (self.cell.n_blocks + 3) * self.cell.n_hidden
+        rows = max(64, EVAL_FLOATS // per_row)
+        return np.concatenate([self.forward(x[:, i : i + rows])[0] for i in range(0, x.shape[1], rows)])
