@@ -63,9 +63,8 @@ class NumpyBackend:
         layout = LAYOUT[config.layout]
         self.network = build_network(config, rng_for(config.seed, INIT))
         if model_file is not None:
-            self.network.params.update(
-                {k: v.astype(np.float32) for k, v in load_params(model_file, self.network.shapes()).items()}
-            )
+            for name, value in load_params(model_file, self.network.shapes()).items():
+                self.network.params[name][...] = value
         exponents = layout.bit_exponents(config.bits) if config.loss == "weighted-mse" else None
         self.loss = make_loss(config.loss, exponents)
         self.optimizer = make_optimizer(config.optimizer, config.lr)
@@ -77,27 +76,33 @@ class NumpyBackend:
         net, loss_fn, optimizer = self.network, self.loss, self.optimizer
         outputs = np.zeros((len(data), net.head.n_out * (data.x.shape[0] if net.head.per_step else 1)))
         total, seen = 0.0, 0
+        noise = self._epoch_noise(data.x.shape[0], len(order))
         for step, start in enumerate(range(0, len(order), batch_size)):
             if control.checkpoint():
                 return EpochFit(total / max(seen, 1), outputs, complete=False)
             rows = order[start : start + batch_size]
-            x = data.x[:, rows]
-            noise = None
-            if self.state_noise:
-                shape = (x.shape[0], len(rows), net.cell.n_hidden)
-                noise = (self.state_noise * self.noise_rng.standard_normal(shape)).astype(net.dtype)
-            logits, cache = net.forward(x, noise)
+            batch_noise = None if noise is None else noise[:, start : start + batch_size]
+            logits, cache = net.forward(data.x[:, rows], batch_noise)
             loss, dlogits = loss_fn(logits, data.y[rows])
-            grads = net.backward(dlogits, cache)
+            grads = net.flatten(net.backward(dlogits, cache))
             if self.clip:
                 clip_global_norm(grads, self.clip)
             optimizer.lr = control.lr
-            optimizer.step(net.params, grads)
+            optimizer.step(net.flat, grads)
             outputs[rows] = logits
             total += loss * len(rows)
             seen += len(rows)
             on_batch(step + 1, loss)
         return EpochFit(total / seen, loss_fn.probabilities(outputs), complete=True)
+
+    def _epoch_noise(self, steps: int, rows: int) -> np.ndarray | None:
+        """The state noise for a whole epoch, (T, N, H), drawn in one call."""
+        if not self.state_noise:
+            return None
+        shape = (steps, rows, self.network.cell.n_hidden)
+        noise = self.noise_rng.standard_normal(shape, dtype=np.float32)
+        noise *= np.float32(self.state_noise)
+        return noise
 
     def evaluate(self, data):
         logits = self.network.logits(data.x)
@@ -107,10 +112,10 @@ class NumpyBackend:
         return self.loss.probabilities(self.network.logits(x))
 
     def snapshot(self):
-        return {name: p.copy() for name, p in self.network.params.items()}
+        return self.network.flat.copy()
 
     def restore(self, snapshot):
-        self.network.params.update({name: p.copy() for name, p in snapshot.items()})
+        self.network.flat[:] = snapshot
 
     def save(self, directory: Path) -> Path:
         path = Path(directory) / MODEL_FILES[self.name]

@@ -1,7 +1,8 @@
 """A recurrent cell with a dense read-out: the whole NumPy model.
 
-Parameters live in one flat dict, ``cell.W``, ``cell.b``, ``head.W``, ``head.b``, which is
-what optimizers update, gradient checks perturb and model files store.
+Parameters are named ``cell.W``, ``cell.b``, ``head.W``, ``head.b``: views into one flat
+vector, so that an optimizer updates them all in a handful of NumPy calls, while
+gradient checks perturb and model files store them by name.
 """
 
 from __future__ import annotations
@@ -28,7 +29,12 @@ class Network:
         self.cell = cell
         self.head = head
         self.dtype = np.dtype(dtype)
-        self.params = {name: np.asarray(p, dtype=self.dtype) for name, p in params.items()}
+        self.flat = np.concatenate([np.asarray(p, dtype=self.dtype).ravel() for p in params.values()])
+        self.params: dict[str, np.ndarray] = {}
+        offset = 0
+        for name, p in params.items():
+            self.params[name] = self.flat[offset : offset + np.size(p)].reshape(np.shape(p))
+            offset += np.size(p)
 
     @classmethod
     def build(
@@ -56,6 +62,10 @@ class Network:
         """x (T, B, D) -> logits (B, K_total), and the cache for ``backward``."""
         h, cache = self.cell.forward(_part(self.params, "cell."), x.astype(self.dtype, copy=False), noise)
         return self.head.forward(_part(self.params, "head."), h), cache
+
+    def flatten(self, grads: dict) -> np.ndarray:
+        """Gradients by name -> one vector laid out like ``flat``."""
+        return np.concatenate([grads[name].ravel() for name in self.params])
 
     def backward(self, dlogits: np.ndarray, cache: dict) -> dict:
         head_grads, dh = self.head.backward(_part(self.params, "head."), dlogits, cache["h"])

@@ -1,4 +1,4 @@
-"""Optimizers that update a dict of parameters in place, and gradient-norm clipping.
+"""Optimizers that update one flat parameter vector in place, and gradient-norm clipping.
 
 Adam follows Keras (epsilon 1e-7, bias correction folded into the step size) so that
 the NumPy and Keras backends take the same steps.
@@ -15,27 +15,23 @@ class SGD:
     def __init__(self, lr: float):
         self.lr = lr
 
-    def step(self, params: dict, grads: dict) -> None:
-        for name, g in grads.items():
-            params[name] -= self.lr * g
+    def step(self, params: np.ndarray, grads: np.ndarray) -> None:
+        params -= self.lr * grads
 
 
 class Adam:
     def __init__(self, lr: float, beta_1: float = 0.9, beta_2: float = 0.999, eps: float = 1e-7):
         self.lr, self.beta_1, self.beta_2, self.eps = lr, beta_1, beta_2, eps
         self.t = 0
-        self.m: dict[str, np.ndarray] = {}
-        self.v: dict[str, np.ndarray] = {}
+        self.m: np.ndarray | float = 0.0  # first and second moments, like params once used
+        self.v: np.ndarray | float = 0.0
 
-    def step(self, params: dict, grads: dict) -> None:
+    def step(self, params: np.ndarray, grads: np.ndarray) -> None:
         self.t += 1
         lr_t = self.lr * np.sqrt(1 - self.beta_2**self.t) / (1 - self.beta_1**self.t)
-        for name, g in grads.items():
-            m = self.m.setdefault(name, np.zeros_like(g))
-            v = self.v.setdefault(name, np.zeros_like(g))
-            m += (1 - self.beta_1) * (g - m)
-            v += (1 - self.beta_2) * (g * g - v)
-            params[name] -= lr_t * m / (np.sqrt(v) + self.eps)
+        self.m = self.m + (1 - self.beta_1) * (grads - self.m)
+        self.v = self.v + (1 - self.beta_2) * (grads * grads - self.v)
+        params -= lr_t * self.m / (np.sqrt(self.v) + self.eps)
 
 
 def make_optimizer(name: str, lr: float):
@@ -46,10 +42,9 @@ def make_optimizer(name: str, lr: float):
     raise ValueError(f"unknown optimizer {name!r}")
 
 
-def clip_global_norm(grads: dict, max_norm: float) -> float:
-    """Scale all gradients together so their joint L2 norm is at most max_norm."""
-    norm = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))
+def clip_global_norm(grads: np.ndarray, max_norm: float) -> float:
+    """Scale the gradient vector in place so its L2 norm is at most max_norm."""
+    norm = float(np.sqrt(grads @ grads))
     if norm > max_norm:
-        for g in grads.values():
-            g *= max_norm / norm
+        grads *= max_norm / norm
     return norm
