@@ -56,3 +56,16 @@ def test_batch_equals_samples_one_by_one(cell):
         for name in batch:
             batch[name] -= single[name] / 4
     assert all(np.abs(g).max() < 1e-12 for g in batch.values())
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_gradients_with_state_noise(cell):
+    """Training noise on the carried state leaves backward exact (for the same draw)."""
+    rng = np.random.default_rng(11)
+    net = Network.build(cell, 2, 3, 1, True, activation="tanh", init="glorot", rng=rng)
+    x, noise = rng.normal(size=(4, 3, 2)), rng.normal(size=(4, 3, 3))
+    y = (rng.random((3, 4)) > 0.5).astype(np.float64)
+    forward = net.forward
+    net.forward = lambda x, _=None: forward(x, noise)
+    assert max(check_gradients(net, make_loss("bce"), x, y).values()) <= BOUND
+    assert not np.allclose(forward(x)[0], forward(x, noise)[0])  # the noise did something

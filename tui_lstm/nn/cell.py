@@ -52,8 +52,8 @@ class Cell:
         """x (T, B, D) -> hidden states h (T, B, H), and a cache for ``backward``.
 
         ``noise`` (T, B, H), if given, is added to the state each step carries forward
-        (the cell state of an LSTM, h of the others). Being additive, it leaves the
-        backward pass unchanged.
+        (the cell state of an LSTM, h of a GRU, the RNN's pre-activation). Being
+        additive, it leaves the backward pass unchanged.
         """
         raise NotImplementedError
 

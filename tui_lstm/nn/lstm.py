@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from tui_lstm.nn.activations import sigmoid
-from tui_lstm.nn.cell import Cell, previous, step_noise
+from tui_lstm.nn.cell import Cell, previous
 
 
 class LSTM(Cell):
@@ -39,12 +39,14 @@ class LSTM(Cell):
         h_prev, c_prev = self.zeros(x), self.zeros(x)
         for t in range(T):
             zt = (z[t] + h_prev @ W_h).reshape(B, 4, H)
-            a = gates[t]
-            a[:] = sigmoid(zt)
-            a[:, 2] = self.act.forward(zt[:, 2])
-            c_prev = c[t] = a[:, 1] * c_prev + a[:, 0] * a[:, 2] + step_noise(noise, t)
-            c_act[t] = self.act.forward(c_prev)
-            h_prev = h[t] = a[:, 3] * c_act[t]
+            a = gates[t]  # (B, 4, H)
+            sigmoid(zt, out=a)
+            self.act.forward(zt[:, 2], out=a[:, 2])
+            c_prev = np.add(a[:, 1] * c_prev, a[:, 0] * a[:, 2], out=c[t])
+            if noise is not None:
+                c_prev += noise[t]
+            self.act.forward(c_prev, out=c_act[t])
+            h_prev = np.multiply(a[:, 3], c_act[t], out=h[t])
         i, f, g, o = (gates[:, :, k] for k in range(4))
         return h, {"x": x, "gates": gates, "i": i, "f": f, "g": g, "o": o, "c": c, "c_act": c_act, "h": h}
 

@@ -1,6 +1,9 @@
 """The plain (Elman) recurrent cell, as in iamtrask's bitwise adder.
 
     h_t = act(x_t W_x + h_{t-1} W_h + b)
+
+Training noise goes inside the activation here, so that the backward pass can still
+take act' from the cached outputs.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ class RNN(Cell):
         h = np.empty_like(z)
         h_prev = self.zeros(x)
         for t in range(T):
-            h_prev = h[t] = self.act.forward(z[t] + h_prev @ W_h) + step_noise(noise, t)
+            h_prev = h[t] = self.act.forward(z[t] + h_prev @ W_h + step_noise(noise, t))
         return h, {"x": x, "h": h}
 
     def backward(self, p, dh, cache):
