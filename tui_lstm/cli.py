@@ -90,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     gradcheck = sub.add_parser("gradcheck", help="check every gradient against finite differences")
     gradcheck.add_argument("--cell", choices=("rnn", "lstm", "gru"))
 
+    inspect = sub.add_parser("inspect", help="gates, states and the carry, bit by bit, for one sum")
+    inspect.add_argument("run_dir", type=Path)
+    inspect.add_argument("a", type=int)
+    inspect.add_argument("b", type=int)
+    inspect.add_argument("--json", action="store_true", help="per-step gates and states, and the carry unit")
+
     study = sub.add_parser("study", help="the lab report's studies, for either backend")
     studies = study.add_subparsers(dest="study", required=True, parser_class=Parser)
     samples = studies.add_parser("samples", help="accuracy against training-set size (the report's section 4)")
@@ -239,6 +245,26 @@ def cmd_gradcheck(args) -> int:
     return 0 if worst <= BOUND else 1
 
 
+def cmd_inspect(args) -> int:
+    from rich.console import Console
+
+    from tui_lstm.inspection import find_carry_unit, inspect_sum
+    from tui_lstm.inspection_table import StepTable
+
+    run = _open_run(args.run_dir)
+    network = run.backend.numpy_network()
+    try:
+        seen = inspect_sum(network, run.config, args.a, args.b)  # NoBitSteps is a ValueError too
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    carry = find_carry_unit(network, run.config)
+    if args.json:
+        print(json.dumps({**seen.to_dict(), "carry_unit": carry.to_dict()}))
+    else:
+        Console().print(StepTable(seen, carry))
+    return 0
+
+
 def _percent(value: float | None) -> str:
     return "-" if value is None else f"{value:.2%}"
 
@@ -288,7 +314,7 @@ def cmd_study(args) -> int:
 
 
 COMMANDS = {"train": cmd_train, "eval": cmd_eval, "predict": cmd_predict, "gradcheck": cmd_gradcheck,
-            "study": cmd_study}  # fmt: skip
+            "study": cmd_study, "inspect": cmd_inspect}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
