@@ -22,10 +22,12 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_lstm.config import TrainConfig, preset
 from tui_lstm.evaluate import generalization, predicted_bits
+from tui_lstm.inspection import NoBitSteps, check_bits_layout
 from tui_lstm.runs import RunError, fresh_run_dir, load_run, save_run
 from tui_lstm.seeding import EVAL, rng_for
 from tui_lstm.training import EpochDone, Trainer
 from tui_lstm.tui.commands import ConsoleCommands
+from tui_lstm.tui.inspect_screen import InspectScreen
 from tui_lstm.tui.messages import BatchProgress, EpochFinished, TrainingFinished, TrainingStarted, message_for
 from tui_lstm.tui.screens.help import HelpScreen
 from tui_lstm.tui.screens.prompt import PromptScreen
@@ -50,6 +52,7 @@ class TuiLstmApp(App[None]):
         Binding("x", "stop", "stop", tooltip="Stop training after the current batch"),
         Binding("r", "reset", "reset", tooltip="Fresh weights, same settings"),
         Binding("t", "try_sum", "try", tooltip="Add two numbers with the model, bit by bit"),
+        Binding("i", "inspect", "see", tooltip="Inside the network: gates, states and the carry for the last sum tried"),
         Binding("g", "generalize", "longer", tooltip="Test a bits model on 16-, 32- and 64-bit numbers"),
         Binding("ctrl+s", "save", "save", tooltip="Save the run to a new folder under runs/"),
         Binding("o", "open", "open", tooltip="Open a saved run: its curves, table and model"),
@@ -70,6 +73,7 @@ class TuiLstmApp(App[None]):
         self._latest: EpochDone | None = None  # the newest epoch not yet drawn
         self._table_of: Trainer | None = None  # the trainer whose test pairs the table shows
         self._run_start = (0, 0.0)  # (epochs done, stopwatch seconds) when this run began
+        self.last_sum = "93+116"  # the last sum tried (t): the one the inside view (i) opens with
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -310,6 +314,7 @@ class TuiLstmApp(App[None]):
             tried = try_sum(trainer.backend, trainer.config, text)
         except ValueError as error:
             return Text(str(error), "red")
+        self.last_sum = text.strip()
         right = tried.predicted == tried.a + tried.b
         shown = Text(f"{tried.a} + {tried.b} = {tried.a + tried.b}, "
                      f"{trainer.config.cell}({tried.a},{tried.b}) = {tried.predicted}  ")  # fmt: skip
@@ -321,6 +326,17 @@ class TuiLstmApp(App[None]):
             wrong = (tried.probabilities[k] > 0.5) != bool(tried.true_bits[k])
             shown.append(f"{k:>3}:{tried.probabilities[k]:.2f}", "bold reverse red" if wrong else "")
         return shown
+
+    def action_inspect(self) -> None:
+        trainer = self._model_or_say()
+        if trainer is None:
+            return
+        try:
+            check_bits_layout(trainer.config)
+        except NoBitSteps as error:
+            self.notify(str(error), severity="warning")
+            return
+        self.push_screen(InspectScreen(trainer.backend.numpy_network(), trainer.config, self.last_sum))
 
     def action_generalize(self) -> None:
         trainer = self._model_or_say()
