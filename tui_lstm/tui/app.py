@@ -10,6 +10,7 @@ four times a second.
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 
 from rich.text import Text
@@ -39,6 +40,7 @@ from tui_lstm.tui.widgets.status import StatusLine, Stopwatch
 
 REDRAW_SECONDS = 0.25  # curves and table are redrawn at most this often
 QUIT_WAIT_SECONDS = 0.9  # how long quitting waits for the training thread to end
+UI_SWITCH_SECONDS = 0.001  # the longest the UI thread waits for the GIL (Python's default: 5 ms)
 
 
 class TuiLstmApp(App[None]):
@@ -83,14 +85,22 @@ class TuiLstmApp(App[None]):
                 yield Charts(id="charts")
                 yield ResultsTable(id="results")
         yield StatusLine(self.stopwatch, id="status")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)  # ^p is on the help screen: 80 columns hold the other keys
 
     def on_mount(self) -> None:
+        # The training thread holds the GIL between small NumPy calls; by default the UI
+        # thread may wait 5 ms for it at every turn of its loop, which adds up to keys
+        # that feel sluggish. 1 ms costs the training thread next to nothing.
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(UI_SWITCH_SECONDS)
         self.redraw_timer = self.set_interval(REDRAW_SECONDS, self._redraw, pause=True)
         self.status.epochs = self.initial_config.epochs
         self.query_one(Charts).show([], self.initial_config.epochs)
         if self.start_training:
             self.action_start()
+
+    def on_unmount(self) -> None:
+        sys.setswitchinterval(self._switch_interval)
 
     @property
     def status(self) -> StatusLine:

@@ -37,7 +37,8 @@ class Sparklines(Grid):
                 values = [getattr(m, column) for m in history]
                 # a new list: Sparkline.data is reactive and would not see an append
                 self.query_one(f"#spark-{column}", Sparkline).data = values
-                self.query_one(f"#value-{column}", Label).update(form.format(values[-1]) if values else "")
+                value = form.format(values[-1]) if values else ""
+                self.query_one(f"#value-{column}", Label).update(value, layout=False)  # fixed width
 
 
 class Charts(Horizontal):

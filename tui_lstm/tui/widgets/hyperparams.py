@@ -27,6 +27,10 @@ def as_text(value) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
+def _is_choice(name: str) -> bool:
+    return name == "preset" or bool(FIELD[name].metadata["choices"])
+
+
 class Hyperparams(VerticalScroll):
     """The settings of the next run. ``config`` is None while any field is invalid, and
     ``problems`` then says why, by field name."""
@@ -43,19 +47,24 @@ class Hyperparams(VerticalScroll):
         self.base = config  # the preset or opened run the shown fields override
         self.config: TrainConfig | None = config
         self.problems: dict[str, str] = {}
+        self._checked = self._raw(config)  # each field's value when last checked
+
+    @staticmethod
+    def _raw(config: TrainConfig) -> dict:
+        """What each field holds for a config: text in an Input, the value in a Select."""
+        return {name: getattr(config, name) if _is_choice(name) else as_text(getattr(config, name)) for name in SHOWN}
 
     def compose(self) -> ComposeResult:
         for name in SHOWN:
             with Horizontal(classes="field"):
                 yield Label(name.replace("_", " "), classes="name")
                 yield self._make_control(name)
-            yield Label("", id=f"problem-{name}", classes="problem")
 
     def _make_control(self, name: str) -> Widget:
         meta, value = FIELD[name].metadata, getattr(self.base, name)
         tooltip = meta["help"]
-        choices = tuple(PRESETS) if name == "preset" else meta["choices"]
-        if choices:
+        if _is_choice(name):
+            choices = tuple(PRESETS) if name == "preset" else meta["choices"]
             return Select([(c, c) for c in choices], value=value, allow_blank=False,
                           compact=True, id=f"field-{name}", tooltip=tooltip)  # fmt: skip
         return Input(as_text(value), compact=True, id=f"field-{name}", tooltip=tooltip)
@@ -69,10 +78,10 @@ class Hyperparams(VerticalScroll):
     def load(self, config: TrainConfig) -> None:
         """Show a config's values (a preset's, an opened run's)."""
         self.base = config
+        self._checked = self._raw(config)
         with self.prevent(Input.Changed, Select.Changed):
-            for name in SHOWN:
-                control, value = self.control(name), getattr(config, name)
-                control.value = as_text(value) if isinstance(control, Input) else value
+            for name, value in self._checked.items():
+                self.control(name).value = value
         self._check()
 
     def lock_shape(self, live: bool) -> None:
@@ -82,14 +91,14 @@ class Hyperparams(VerticalScroll):
                 self.control(name).disabled = live
 
     @on(Input.Changed)
-    def _typed(self, event: Input.Changed) -> None:
-        event.stop()
-        self._check()
-
     @on(Select.Changed)
-    def _chosen(self, event: Select.Changed) -> None:
+    def _edited(self, event: Input.Changed | Select.Changed) -> None:
         event.stop()
-        if event.select.id == "field-preset" and event.value != self.base.preset:
+        name = event.control.id.removeprefix("field-")
+        if self._checked[name] == event.value:  # fields report their first value too
+            return
+        self._checked[name] = event.value
+        if name == "preset":
             self.load(preset(event.value))
         else:
             self._check()
@@ -111,7 +120,15 @@ class Hyperparams(VerticalScroll):
         self.config, self.problems = config, problems
         for name in SHOWN:
             self.control(name).set_class(name in problems, "-invalid")
-            label = self.query_one(f"#problem-{name}", Label)
-            label.update(problems.get(name, ""))
-            label.display = name in problems
+            self._show_problem(name, problems.get(name))
         self.post_message(self.Changed(config, problems))
+
+    def _show_problem(self, name: str, problem: str | None) -> None:
+        """The reason under a field, mounted only while there is one (a lighter start)."""
+        shown = self.query(f"#problem-{name}")
+        if problem is None:
+            shown.remove()
+        elif shown:
+            shown.first(Label).update(problem)
+        else:
+            self.mount(Label(problem, id=f"problem-{name}", classes="problem"), after=self.control(name).parent)

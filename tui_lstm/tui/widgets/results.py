@@ -32,22 +32,23 @@ class ResultsTable(DataTable):
         self._true = np.zeros((0, 0), np.uint8)
         self._shown: list[bytes] = []  # the predicted bits each row shows now
 
-    def on_mount(self) -> None:
-        self.add_column("", key="mark", width=1)
-        self.add_column("test pair", key="row")
-        self.add_column("bits", key="bits")
-
     def set_pairs(self, pairs: Pairs, cell: str) -> None:
         """A new or opened run's test pairs (the first hundred): rows with no prediction yet."""
-        self.clear()
+        self.clear(columns=True)
         pairs = pairs.take(slice(0, REPORT_ROWS))
         self.pairs, self.cell = pairs, cell
         self._true = sum_bits(pairs)
         self._shown = [b""] * len(pairs)
         self.border_title = "test pairs"
-        for i, (a, b) in enumerate(zip(pairs.a, pairs.b)):
-            row = result_row(i, cell, int(a), int(b), 0).rsplit(" = ", 1)[0] + " = ?"
-            self.add_row("", row, "", key=str(i))
+        # Columns as wide as any prediction can make them, so that redrawing a row never
+        # measures the table again (that would cost more than all the rest of a frame).
+        widest = 2 ** (pairs.width + 1) - 1
+        rows = [result_row(i, cell, int(a), int(b), widest) for i, (a, b) in enumerate(zip(pairs.a, pairs.b))]
+        self.add_column("", key="mark", width=1)
+        self.add_column("test pair", key="row", width=max(map(len, rows), default=9))
+        self.add_column("bits", key="bits", width=max(pairs.width + 1, 4))
+        for i, row in enumerate(rows):
+            self.add_row("", row.rsplit(" = ", 1)[0] + " = ?", "", key=str(i))
 
     def show(self, predictions: np.ndarray) -> None:
         """Predicted sum bits (rows, width + 1), LSB first; only changed rows are redrawn."""
@@ -61,9 +62,11 @@ class ResultsTable(DataTable):
             a, b = int(self.pairs.a[i]), int(self.pairs.b[i])
             row = result_row(i, self.cell, a, b, bits_to_int(bits))
             self.update_cell(str(i), "mark", Text(RIGHT if right else WRONG, "green" if right else "bold red"))
-            self.update_cell(str(i), "row", Text(row, "" if right else "red"), update_width=True)
-            self.update_cell(str(i), "bits", bits_text(bits, true), update_width=True)
-        self.border_title = f"test pairs: {self.right_count}/{len(self._shown)} right"
+            self.update_cell(str(i), "row", Text(row, "" if right else "red"))
+            self.update_cell(str(i), "bits", bits_text(bits, true))
+        title = f"test pairs: {self.right_count}/{len(self._shown)} right"
+        if self.border_title != title:
+            self.border_title = title
 
     @property
     def right_count(self) -> int:
