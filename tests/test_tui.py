@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import textwrap
 import time
+from importlib.util import find_spec
 
 import pytest
 from textual.widgets import Input, Label, Select, Sparkline, Static
@@ -274,11 +276,40 @@ async def test_reset_throws_the_model_away():
         assert app.query_one("#spark-loss", Sparkline).data == []
 
 
-def test_nothing_outside_the_console_imports_textual_or_tensorflow():
+def test_nothing_outside_the_console_imports_textual():
     code = (
         "import sys, tui_lstm.cli, tui_lstm.training, tui_lstm.runs, tui_lstm.headless, tui_lstm.evaluate;"
-        "assert 'textual' not in sys.modules, 'textual imported below tui/';"
-        "import tui_lstm.tui.app;"
-        "assert 'tensorflow' not in sys.modules, 'the console imported tensorflow'"
+        "assert 'textual' not in sys.modules, 'textual imported below tui/'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_choosing_keras_does_not_import_tensorflow():
+    """TensorFlow takes seconds to import: only starting a keras run may pay for it."""
+    code = textwrap.dedent("""
+        import asyncio, sys
+        from tui_lstm.config import preset
+        from tui_lstm.tui.app import TuiLstmApp
+
+        async def main():
+            app = TuiLstmApp(preset("fast"))
+            async with app.run_test() as pilot:
+                app.query_one("#field-preset").value = "report-keras"
+                await pilot.pause()
+                assert app.query_one("#field-backend").value == "keras"
+                assert app.query_one("#hyperparams").config is not None
+        asyncio.run(main())
+        assert "tensorflow" not in sys.modules, "the console imported tensorflow"
+    """)
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.skipif(find_spec("tensorflow") is None, reason="tensorflow is not installed")
+async def test_the_keras_backend_trains_in_the_console():
+    app = TuiLstmApp(small(backend="keras", state_noise=0.0, epochs=2))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        await wait_until(pilot, lambda: app.trainer is not None and not app.live, timeout=120)
+        assert status(app).startswith(" finished  epoch 2/2")
+        assert len(app.query_one("#spark-loss", Sparkline).data) == 2
+        assert cell_text(app.query_one(ResultsTable), 0, "mark") in ("✓", "✗")

@@ -56,3 +56,10 @@ def test_invalid_field(snap_compare):
         await pilot.pause()
 
     assert snap_compare(TuiLstmApp(preset("fast")), terminal_size=(80, 24), run_before=make_invalid)
+
+
+def test_no_color(snap_compare, monkeypatch):
+    """The same short run with NO_COLOR set: right and wrong told by ✓ and ✗, wrong bits
+    by reverse video, the two curves by their shade of grey."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert snap_compare(TuiLstmApp(small(epochs=3)), terminal_size=(80, 24), run_before=_train_to_end)

@@ -64,12 +64,12 @@ class TuiLstmApp(App[None]):
     ]
 
     def __init__(self, config: TrainConfig | None = None, *, start_training: bool = False,
-                 runs_dir: Path = Path("runs"), stopwatch: Stopwatch | None = None):  # fmt: skip
+                 runs_dir: Path = Path("runs")):  # fmt: skip
         super().__init__()
         self.initial_config = config or preset("fast")
         self.start_training = start_training
         self.runs_dir = Path(runs_dir)
-        self.stopwatch = stopwatch or Stopwatch()
+        self.stopwatch = Stopwatch()
         self.trainer: Trainer | None = None  # None until a run starts or is opened
         self.train_worker: Worker | None = None
         self._latest: EpochDone | None = None  # the newest epoch not yet drawn
@@ -85,7 +85,8 @@ class TuiLstmApp(App[None]):
                 yield Charts(id="charts")
                 yield ResultsTable(id="results")
         yield StatusLine(self.stopwatch, id="status")
-        yield Footer(compact=True, show_command_palette=False)  # ^p is on the help screen: 80 columns hold the other keys
+        # ^p (the command palette) is on the help screen: 80 columns hold every other key
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         # The training thread holds the GIL between small NumPy calls; by default the UI
@@ -146,6 +147,7 @@ class TuiLstmApp(App[None]):
         if trainer is not None and _continues(trainer, config):
             trainer.config = config  # only the epochs or the learning rate differ
             trainer.control.lr = config.lr
+            self.notify(f"continuing after epoch {len(trainer.history)}")
         else:
             trainer = self.trainer = None
         panel.lock_shape(True)
@@ -154,7 +156,7 @@ class TuiLstmApp(App[None]):
 
     def action_pause(self) -> None:
         trainer = self.trainer
-        if not self.live or trainer is None:
+        if not self.live or trainer is None or self.status.state not in ("training", "paused"):
             self.notify("not training")
         elif trainer.control.paused:
             trainer.control.resume()
@@ -249,6 +251,7 @@ class TuiLstmApp(App[None]):
 
     @on(TrainingFinished)
     def _finished(self, message: TrainingFinished) -> None:
+        self.trainer.control.resume()  # a pause pressed during the final tests is moot
         self.stopwatch.stop()
         self._redraw()
         self.redraw_timer.pause()

@@ -30,7 +30,7 @@ class HelpScreen(ModalScreen[None]):
             if binding.show:
                 keys.add_row(self.app.get_key_display(binding), binding.tooltip or binding.description)
         palette = Binding(self.app.COMMAND_PALETTE_BINDING, "command_palette")
-        keys.add_row(self.app.get_key_display(palette), "command palette: every key, and the presets by name")
+        keys.add_row(self.app.get_key_display(palette), "Command palette: every key, and the presets by name")
         with VerticalScroll(id="dialog"):
             yield Static(keys)
             yield Static(ABOUT, id="about")
