@@ -1,0 +1,168 @@
+"""Inspection: per-step values as the network computes them, the true carry, the carry unit,
+and `tui-lstm inspect` (its table, its JSON, and how it refuses bad input)."""
+
+import json
+from functools import partial
+
+import numpy as np
+import pytest
+from adders import wired_adder, wired_config
+
+from tui_lstm import evaluate, training
+from tui_lstm.cli import main
+from tui_lstm.config import preset
+from tui_lstm.inspection import NoBitSteps, carries, find_carry_unit, inspect_sum
+from tui_lstm.nn.activations import sigmoid
+from tui_lstm.runs import load_run
+from tui_lstm.seeding import EVAL, rng_for
+from tui_lstm.task import LAYOUT, Pairs, random_pairs
+
+CELLS = ("rnn", "lstm", "gru")
+
+
+@pytest.fixture(scope="module")
+def fast_run(tmp_path_factory):
+    """A run folder of the fast preset, seed 0 (about a second of training; the final
+    test on longer numbers cut to 50 pairs a width)."""
+    out = tmp_path_factory.mktemp("runs") / "fast"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(training, "generalization", partial(evaluate.generalization, n=50))
+        assert main(["train", "--headless", "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def numbers_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "numbers"
+    assert main(["train", "--headless", "--out", str(out), "--layout", "numbers",
+                 "--epochs", "1", "--samples", "32", "--hidden", "4"]) == 0  # fmt: skip
+    return out
+
+
+@pytest.mark.parametrize("kind", CELLS)
+def test_each_step_is_what_the_network_computes(kind):
+    net = wired_adder(kind)
+    a, b = 93, 116
+    seen = inspect_sum(net, wired_config(kind), a, b)
+    x = LAYOUT["bits"].inputs(Pairs(np.array([a], np.uint64), np.array([b], np.uint64), 7))
+    logits, cache = net.forward(x)
+    assert seen.steps == 8
+    assert list(seen.gates) + list(seen.states) == list(net.cell.state_names)
+    for name, values in (seen.gates | seen.states).items():
+        np.testing.assert_array_equal(values, cache[name][:, 0])
+    np.testing.assert_array_equal(seen.probabilities, sigmoid(logits[0]))
+    np.testing.assert_array_equal(seen.a_bits, x[:, 0, 0])
+    np.testing.assert_array_equal(seen.b_bits, x[:, 0, 1])
+    assert seen.predicted == a + b
+
+
+def test_the_true_carry():
+    seen = inspect_sum(wired_adder("lstm"), wired_config("lstm"), 127, 1)
+    assert seen.carry_in.tolist() == [0, 1, 1, 1, 1, 1, 1, 1]  # 127 + 1 carries through every bit
+    assert seen.carry_out.tolist() == [1, 1, 1, 1, 1, 1, 1, 0]  # the last step only emits it
+    assert seen.sum_bits.tolist() == [0, 0, 0, 0, 0, 0, 0, 1]
+    assert inspect_sum(wired_adder("lstm"), wired_config("lstm"), 0, 0).carry_in.sum() == 0
+
+
+def test_carries_agree_with_rippling_the_bits_at_64_bits():
+    pairs = random_pairs(np.random.default_rng(0), 200, 64)
+    carry_in, carry_out = carries(pairs)
+    x = LAYOUT["bits"].inputs(pairs).astype(np.uint8)  # (65, 200, 2)
+    carry = np.zeros(len(pairs), np.uint8)
+    for t in range(65):
+        assert (carry_in[:, t] == carry).all()
+        carry = (x[t, :, 0] + x[t, :, 1] + carry >= 2).astype(np.uint8)
+        assert (carry_out[:, t] == carry).all()
+
+
+@pytest.mark.parametrize("kind", CELLS)
+def test_the_carry_unit_of_a_wired_adder_is_its_unit_1(kind):
+    carry = find_carry_unit(wired_adder(kind), wired_config(kind))
+    assert (carry.unit, carry.exhaustive, carry.pairs) == (1, True, 16_384)
+    assert carry.correlation > 0.999
+
+
+def test_the_carry_unit_is_the_best_unit_by_a_direct_correlation():
+    net, config = wired_adder("gru"), wired_config("gru").replace(bits=9)
+    net.params["cell.W"][:] += np.random.default_rng(1).normal(0, 2, net.params["cell.W"].shape)  # blur it
+    carry = find_carry_unit(net, config)  # 9 bits: random pairs, measured in chunks
+    assert not carry.exhaustive and carry.pairs == 16_384
+    pairs = random_pairs(rng_for(config.seed, EVAL), 16_384, 9)
+    _, cache = net.forward(LAYOUT["bits"].inputs(pairs))
+    y = carries(pairs)[1].T.ravel()
+    r = [np.corrcoef(cache["h"][..., k].ravel(), y)[0, 1] for k in range(3)]
+    assert carry.unit == int(np.argmax(np.abs(r)))
+    assert carry.correlation == pytest.approx(r[carry.unit], abs=1e-9)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 5's target, not met by the fast preset as tuned (state noise 0.3): its best single unit "
+    "reaches |r| 0.76-0.90 over seeds 0-4, the carry being spread over several units (a linear "
+    "read-out of all of h reaches 0.99); with state noise 1.0 single units reach 0.93-0.98"))
+def test_a_trained_fast_model_keeps_the_carry_in_one_unit(fast_run):
+    run = load_run(fast_run)
+    carry = find_carry_unit(run.backend.numpy_network(), run.config)
+    assert abs(carry.correlation) >= 0.95, carry.describe()
+
+
+def test_operands_wider_than_the_model_and_bad_ones():
+    net, config = wired_adder("rnn"), wired_config("rnn")
+    seen = inspect_sum(net, config, 2**64 - 1, 1)
+    assert (seen.width, seen.steps, seen.predicted) == (64, 65, 2**64)
+    with pytest.raises(ValueError, match="non-negative"):
+        inspect_sum(net, config, -1, 2)
+    with pytest.raises(ValueError, match="does not fit in 64 bits"):
+        inspect_sum(net, config, 2**64, 2)
+
+
+@pytest.mark.parametrize("layout", ("numbers", "onehot"))
+def test_layouts_without_bit_steps_say_why(layout):
+    config = preset("fast", layout=layout, loss="ce" if layout == "onehot" else "bce", bits=4)
+    for call in (lambda: inspect_sum(None, config, 1, 2), lambda: find_carry_unit(None, config)):
+        with pytest.raises(NoBitSteps, match=f"a {layout}-layout model .* only bits-layout models"):
+            call()
+
+
+def test_cli_prints_the_table_in_80_columns(fast_run, capsys):
+    assert main(["inspect", str(fast_run), "93", "116"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].startswith("93 + 116 = 209, lstm(93,116) = ")
+    assert lines[1].startswith("carry unit ") and "over all 16,384 7-bit pairs" in lines[1]
+    assert max(len(line) for line in lines) <= 80
+    for label in ("carry in", "carry out", "◀ carry", "P(bit = 1)", "input gate", "forget gate",
+                  "candidate", "output gate", "cell state", "hidden state"):  # fmt: skip
+        assert label in out
+
+
+def test_cli_json_has_the_documented_keys(fast_run, capsys):
+    assert main(["inspect", str(fast_run), "127", "1", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {"cell", "a", "b", "sum", "predicted", "width", "steps", "carry_unit"} <= set(data)
+    assert (data["a"], data["b"], data["sum"], data["width"], len(data["steps"])) == (127, 1, 128, 7, 8)
+    step = data["steps"][3]
+    assert set(step) == {"bit", "a", "b", "carry_in", "carry_out", "sum_bit", "output_bit", "probability",
+                         "gates", "states"}  # fmt: skip
+    assert set(step["gates"]) == {"input", "forget", "candidate", "output"}
+    assert set(step["states"]) == {"cell", "hidden"}
+    assert len(step["states"]["cell"]) == load_run(fast_run).config.hidden
+    assert (step["carry_in"], step["carry_out"]) == (1, 1)
+    assert set(data["carry_unit"]) == {"state", "unit", "correlation", "pairs", "width", "exhaustive"}
+    assert data["carry_unit"]["state"] in ("cell", "hidden")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["{missing}", "1", "2"], "not a run folder"),
+        (["{fast}", "-1", "2"], "operands must be non-negative"),
+        (["{fast}", "1", str(2**64)], "does not fit in 64 bits"),
+        (["{numbers}", "1", "2"], "only bits-layout models can be inspected"),
+    ],
+)
+def test_cli_bad_input_is_one_line_and_exit_2(args, message, fast_run, numbers_run, tmp_path, capsys):
+    folders = {"missing": tmp_path / "nothing", "fast": fast_run, "numbers": numbers_run}
+    assert main(["inspect", *(arg.format(**folders) for arg in args)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and message in captured.err
