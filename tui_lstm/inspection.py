@@ -98,6 +98,7 @@ class CarryUnit:
                 f"r = {self.correlation:+.3f} over {which} {self.width}-bit pairs")  # fmt: skip
 
     def to_dict(self) -> dict:
+        """JSON: state ("cell" or "hidden"), unit, correlation, pairs, width, exhaustive."""
         return {"state": NAMES[self.state], "unit": self.unit, "correlation": self.correlation,
                 "pairs": self.pairs, "width": self.width, "exhaustive": self.exhaustive}  # fmt: skip
 
@@ -166,7 +167,11 @@ class SumInspection:
         return bits_to_int(self.output_bits)
 
     def to_dict(self) -> dict:
-        """Plain JSON: the sum, and for each step its bits, carries, output and activations."""
+        """Plain JSON: cell, a, b, sum, predicted, width, and steps, a list with one object
+        per step: bit, a, b, carry_in, carry_out, sum_bit, output_bit, probability, gates
+        and states, each {name: [one value per unit]} (gates: input, forget, candidate,
+        output for an LSTM; update, reset, candidate for a GRU; none for an RNN; states:
+        cell and hidden for an LSTM, hidden for the others)."""
         return {
             "cell": self.cell, "a": self.a, "b": self.b, "sum": self.a + self.b,
             "predicted": self.predicted, "width": self.width,

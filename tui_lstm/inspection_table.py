@@ -41,6 +41,11 @@ def title(name: str) -> str:
     return f"{NAMES[name]} {kind}".rstrip()
 
 
+def heat_row(table: Table, label: str | Text, values: np.ndarray, steps: range, end_section: bool = False) -> None:
+    """One row of values (T,), each printed and coloured."""
+    table.add_row(label, *(Text(number(values[t]), heat(values[t])) for t in steps), end_section=end_section)
+
+
 def headline(seen: SumInspection) -> Text:
     right = seen.predicted == seen.a + seen.b
     line = Text(f"{seen.a} + {seen.b} = {seen.a + seen.b}, {seen.cell}({seen.a},{seen.b}) = {seen.predicted}  ")
@@ -79,10 +84,10 @@ class StepTable:
         bits("carry in", seen.carry_in)
         bits("carry out", seen.carry_out)
         if self.carry is not None:  # beside the true carry it tracks, as well as in its block
-            carry_values = (seen.gates | seen.states)[self.carry.state][:, self.carry.unit]  # (T,)
-            table.add_row(self.carry_label(), *(Text(number(carry_values[t]), heat(carry_values[t])) for t in steps))
+            carry_values = seen.states[self.carry.state][:, self.carry.unit]  # (T,)
+            heat_row(table, self.carry_label(), carry_values, steps)
         bits("sum", seen.sum_bits)
-        table.add_row("P(bit = 1)", *(Text(f"{seen.probabilities[t]:.2f}", heat(seen.probabilities[t])) for t in steps))
+        heat_row(table, "P(bit = 1)", seen.probabilities, steps)
         table.add_row("output", *(self.output(t) for t in steps), end_section=True)
         for name, values in (seen.gates | seen.states).items():
             self.heatmap(table, name, values, steps)
@@ -103,5 +108,4 @@ class StepTable:
         for unit in range(values.shape[1]):
             is_carry = self.carry is not None and (self.carry.state, self.carry.unit) == (name, unit)
             label = self.carry_label() if is_carry else Text(f" {name}{unit}")
-            table.add_row(label, *(Text(number(values[t, unit]), heat(values[t, unit])) for t in steps),
-                          end_section=unit == values.shape[1] - 1)  # fmt: skip
+            heat_row(table, label, values[:, unit], steps, end_section=unit == values.shape[1] - 1)
