@@ -265,14 +265,16 @@ async def test_an_error_in_training_is_shown_and_the_app_keeps_running(monkeypat
         assert app.is_running and not app.query_one("#field-hidden").disabled
 
 
-async def test_reset_throws_the_model_away():
-    app = TuiLstmApp(small(epochs=1))
+async def test_reset_mid_run_throws_the_model_away():
+    app = TuiLstmApp(LONG)
     async with app.run_test(size=SIZE) as pilot:
-        await train_to_end(app, pilot)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: app.trainer is not None and len(app.trainer.history) >= 1)
         await pilot.press("r")
         await pilot.pause()
+        assert not app.live and not training_threads()
         assert app.trainer is None and app.query_one(ResultsTable).row_count == 0
-        assert status(app).startswith(" ready  epoch 0/1")
+        assert status(app).startswith(f" ready  epoch 0/{LONG.epochs}")
         assert app.query_one("#spark-loss", Sparkline).data == []
 
 

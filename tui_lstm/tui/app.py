@@ -29,7 +29,14 @@ from tui_lstm.seeding import EVAL, rng_for
 from tui_lstm.training import EpochDone, Trainer
 from tui_lstm.tui.commands import ConsoleCommands
 from tui_lstm.tui.inspect_screen import InspectScreen
-from tui_lstm.tui.messages import BatchProgress, EpochFinished, TrainingFinished, TrainingStarted, message_for
+from tui_lstm.tui.messages import (
+    BatchProgress,
+    EpochFinished,
+    TrainingFinished,
+    TrainingMessage,
+    TrainingStarted,
+    message_for,
+)
 from tui_lstm.tui.screens.help import HelpScreen
 from tui_lstm.tui.screens.prompt import PromptScreen
 from tui_lstm.tui.sums import try_sum
@@ -124,7 +131,7 @@ class TuiLstmApp(App[None]):
         def relay(event) -> None:
             if worker.is_cancelled:  # the app is going away: stop at this batch
                 trainer.control.abandon()
-            self.post_message(message_for(event, trainer))
+            self.post_message(message_for(event, trainer, worker))
 
         trainer.on_event = relay
         if not worker.is_cancelled:
@@ -170,11 +177,12 @@ class TuiLstmApp(App[None]):
     def action_stop(self) -> None:
         if not self.live:
             self.notify("not training")
-        elif self.trainer is None:  # still building the model
+            return
+        if self.trainer is None:  # still building the model
             self.train_worker.cancel()
         else:
             self.trainer.control.stop()
-            self.status.state = "stopping"
+        self.status.state = "stopping"
 
     async def _abandon_run(self) -> None:
         """End a live run at its next batch, skipping the final tests, and wait for it."""
@@ -191,7 +199,7 @@ class TuiLstmApp(App[None]):
 
     async def action_reset(self) -> None:
         await self._abandon_run()
-        self.trainer = self._table_of = None
+        self.trainer = self._table_of = self.train_worker = None
         self._show_empty()
         self.notify("reset: the next start trains fresh weights")
 
@@ -208,7 +216,7 @@ class TuiLstmApp(App[None]):
         config = self.query_one(Hyperparams).config or self.initial_config
         self.query_one(Sparklines).show([])
         self.query_one(Charts).show([], config.epochs)
-        self.query_one(ResultsTable).clear()
+        self.query_one(ResultsTable).empty()
         self._reset_status(0, config.epochs)
 
     def _reset_status(self, epoch: int, epochs: int, note: str = "") -> None:
@@ -218,8 +226,14 @@ class TuiLstmApp(App[None]):
         self.query_one(Sparklines).border_subtitle = ""
         self.stopwatch.reset()
 
+    def _stale(self, message: TrainingMessage) -> bool:
+        """From a run that was reset or superseded: ignored."""
+        return message.worker is not self.train_worker
+
     @on(TrainingStarted)
     def _started(self, message: TrainingStarted) -> None:
+        if self._stale(message):
+            return
         trainer = self.trainer = message.trainer
         if self._table_of is not trainer:  # a new run, not a continued one
             self.query_one(ResultsTable).set_pairs(trainer.test.pairs, trainer.config.cell)
@@ -228,17 +242,24 @@ class TuiLstmApp(App[None]):
         self._run_start = (len(trainer.history), self.stopwatch.seconds)
         self.stopwatch.start()
         status = self.status
-        status.state = "paused" if trainer.control.paused else "training"
+        if status.state == "stopping":  # x was pressed before the run began
+            trainer.control.stop()
+        else:
+            status.state = "training"
         status.epoch, status.epochs, status.eta = len(trainer.history), trainer.config.epochs, None
         self.redraw_timer.resume()
 
     @on(BatchProgress)
     def _batch(self, message: BatchProgress) -> None:
+        if self._stale(message):
+            return
         self.status.epoch = message.event.epoch
         self.status.rate = message.event.samples_per_second
 
     @on(EpochFinished)
     def _epoch(self, message: EpochFinished) -> None:
+        if self._stale(message):
+            return
         event = self._latest = message.event
         status = self.status
         status.epoch = event.metrics.epoch
@@ -251,6 +272,8 @@ class TuiLstmApp(App[None]):
 
     @on(TrainingFinished)
     def _finished(self, message: TrainingFinished) -> None:
+        if self._stale(message):
+            return
         self.trainer.control.resume()  # a pause pressed during the final tests is moot
         self.stopwatch.stop()
         self._redraw()
@@ -280,14 +303,14 @@ class TuiLstmApp(App[None]):
         worker = event.worker
         if worker.state == WorkerState.ERROR:
             self.notify(f"{worker.name or worker.group} failed: {worker.error}", severity="error", timeout=10)
-        if worker.group == "train" and worker.is_finished:
+        if worker is self.train_worker and worker.is_finished:
             self.query_one(Hyperparams).lock_shape(False)
             self.stopwatch.stop()
             self.redraw_timer.pause()
             if worker.state == WorkerState.ERROR:
                 self.status.state, self.status.note = "error", str(worker.error)
-            elif self.status.state == "starting":  # cancelled before it began
-                self.status.state = "ready"
+            elif self.status.state in ("starting", "stopping"):  # ended before it began
+                self.status.state = "stopped" if self.trainer else "ready"
         elif worker.group == "eval" and worker.state == WorkerState.SUCCESS:
             self.status.note = ""
             self._show_generalization(worker.result)

@@ -10,19 +10,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual.message import Message
+from textual.worker import Worker
 
 from tui_lstm.training import BatchDone, EpochDone, Event, RunFinished, RunStarted, Trainer
 
 
 @dataclass
-class TrainingStarted(Message):
+class TrainingMessage(Message):
+    """From the training worker ``worker``: a reset or a new run makes its late ones stale."""
+
+    worker: Worker
+
+
+@dataclass
+class TrainingStarted(TrainingMessage):
     """A run (new or continued) has begun; ``trainer`` is the one to steer."""
 
     trainer: Trainer
 
 
 @dataclass
-class BatchProgress(Message):
+class BatchProgress(TrainingMessage):
     event: BatchDone
 
     def can_replace(self, message: Message) -> bool:
@@ -30,23 +38,23 @@ class BatchProgress(Message):
 
 
 @dataclass
-class EpochFinished(Message):
+class EpochFinished(TrainingMessage):
     event: EpochDone
 
 
 @dataclass
-class TrainingFinished(Message):
+class TrainingFinished(TrainingMessage):
     event: RunFinished
 
 
-def message_for(event: Event, trainer: Trainer) -> Message:
+def message_for(event: Event, trainer: Trainer, worker: Worker) -> TrainingMessage:
     """The message that carries a training event to the app."""
     if isinstance(event, RunStarted):
-        return TrainingStarted(trainer)
+        return TrainingStarted(worker, trainer)
     if isinstance(event, BatchDone):
-        return BatchProgress(event)
+        return BatchProgress(worker, event)
     if isinstance(event, EpochDone):
-        return EpochFinished(event)
+        return EpochFinished(worker, event)
     if isinstance(event, RunFinished):
-        return TrainingFinished(event)
+        return TrainingFinished(worker, event)
     raise TypeError(f"no message for {event!r}")

@@ -53,6 +53,13 @@ class ResultsTable(DataTable):
         self._row_width = max(len(self._row(i, widest)) for i in range(len(self.pairs)))
         self._build()
 
+    def empty(self) -> None:
+        """No run: no rows, no columns."""
+        self.clear(columns=True)
+        self.pairs = self._predictions = None
+        self._shown = []
+        self.border_title = self.border_subtitle = ""
+
     def _row(self, i: int, predicted: int) -> str:
         return result_row(i, self.cell, int(self.pairs.a[i]), int(self.pairs.b[i]), predicted)
 
