@@ -17,10 +17,10 @@ from tui_lstm.config import preset
 from tui_lstm.training import EpochDone, Trainer
 
 
-def first_exact(name: str, seed: int, **overrides) -> tuple[float | None, int | None, Trainer]:
+def first_exact(name: str, seed: int, until_exact: bool = False, **overrides) -> tuple[float | None, int | None, Trainer]:
     """Train seconds and epoch at which every pair was first exactly right (None: never)."""
     hit: list[tuple[float, int]] = []
-    trainer = Trainer(preset(name, seed=seed, **overrides))
+    trainer = Trainer(preset(name, seed=seed, **overrides), until_exact=until_exact)
 
     def on_event(event):
         if isinstance(event, EpochDone) and event.exhaustive_exact_accuracy == 1.0 and not hit:
@@ -39,7 +39,9 @@ def main() -> None:
 
     medians = {}
     print(f"{'preset':14} {'seed':>4} {'epochs':>6} {'train s to exact':>17}")
-    for name, overrides in (("fast", {}), ("iamtrask-rnn", {"epochs": 2000})):
+    # fast runs its whole preset (its models are scored below); iamtrask-rnn, given up to
+    # 200,000 iterations, stops once every pair is right
+    for name, overrides in (("fast", {}), ("iamtrask-rnn", {"epochs": 2000, "until_exact": True})):
         times = []
         for seed in range(args.seeds):
             seconds, epoch, _ = first_exact(name, seed, **overrides)
