@@ -108,10 +108,12 @@ def make_keras_loss(keras, config: TrainConfig):
     if config.loss != "weighted-mse":
         return keras.losses.get(KERAS_LOSSES[config.loss])
     exponents = LAYOUT[config.layout].bit_exponents(config.bits)
-    weights = keras.ops.convert_to_tensor(make_loss("weighted-mse", exponents).weights, "float32")
+    weights = make_loss("weighted-mse", exponents).weights  # (K,), mean 1
 
     def weighted_mse(y_true, y_pred):
-        return keras.ops.mean(weights * keras.ops.square(y_pred - y_true), axis=-1)
+        y_pred = keras.ops.convert_to_tensor(y_pred)
+        error = y_pred - keras.ops.cast(y_true, y_pred.dtype)
+        return keras.ops.mean(keras.ops.cast(weights, y_pred.dtype) * keras.ops.square(error), axis=-1)
 
     return weighted_mse
 
