@@ -24,7 +24,7 @@ from tui_lstm.tui.sums import parse_sum
 LEGEND = "colour: blue −1 · grey 0 · red +1 · enter: show · esc: close"
 
 
-def snapshot(network: Network) -> Network:
+def detached(network: Network) -> Network:
     """The same network with its own copy of the weights."""
     return Network(network.cell, network.head, {name: p.copy() for name, p in network.params.items()}, network.dtype)
 
@@ -41,7 +41,7 @@ class InspectScreen(Screen[None]):
 
     def __init__(self, network: Network, config: TrainConfig, text: str = "93+116"):
         super().__init__()
-        self.network = snapshot(network)
+        self.network = detached(network)
         self.config = config
         self.text = text
         self.seen: SumInspection | None = None
