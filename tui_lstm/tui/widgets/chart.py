@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+import numpy as np
 from rich.style import Style
 from rich.text import Text
 from textual.reactive import reactive
@@ -30,19 +31,23 @@ class Series:
 
 def dot_grid(values: Sequence[float], x_max: int, y_low: float, y_high: float,
              columns: int, rows: int) -> set[tuple[int, int]]:  # fmt: skip
-    """The dots (x, y), y from the top, of a polyline through (epoch, value) points."""
+    """The dots (x, y), y from the top, of a polyline through (epoch, value) points.
+
+    Epochs that fall on the same dot column are averaged first, so a long run costs no
+    more to draw than the chart has columns.
+    """
     width, height = 2 * columns, 4 * rows
-    span = (y_high - y_low) or 1.0
-
-    def to_dot(i: int, value: float) -> tuple[float, float]:
-        x = i / max(x_max - 1, 1) * (width - 1)
-        y = (y_high - min(max(value, y_low), y_high)) / span * (height - 1)
-        return x, y
-
-    points = [to_dot(i, v) for i, v in enumerate(values) if v == v]  # NaN: a gap
-    dots = {(round(x), round(y)) for x, y in points}
+    values = np.asarray(values, dtype=float)
+    x = np.rint(np.arange(len(values)) / max(x_max - 1, 1) * (width - 1)).astype(int)
+    seen = ~np.isnan(values)  # NaN: no point
+    counts = np.bincount(x[seen], minlength=width)
+    sums = np.bincount(x[seen], weights=values[seen], minlength=width)
+    xs = np.nonzero(counts)[0]
+    ys = (y_high - np.clip(sums[xs] / counts[xs], y_low, y_high)) / ((y_high - y_low) or 1.0) * (height - 1)
+    points = list(zip(xs.tolist(), ys.tolist()))
+    dots = {(x, round(y)) for x, y in points}
     for (x0, y0), (x1, y1) in zip(points, points[1:]):
-        steps = int(max(abs(x1 - x0), abs(y1 - y0))) + 1
+        steps = int(max(x1 - x0, abs(y1 - y0))) + 1
         for k in range(1, steps):
             t = k / steps
             dots.add((round(x0 + (x1 - x0) * t), round(y0 + (y1 - y0) * t)))
@@ -76,8 +81,8 @@ class LineChart(Widget):
 
     def render(self) -> Text:
         width, height = self.content_size
-        values = [v for s in self.series for v in s.values if v == v]
-        low, high = self.y_range or (0.0, max(values, default=1.0) or 1.0)
+        tops = [np.nanmax(s.values) for s in self.series if np.isfinite(s.values).any()]
+        low, high = self.y_range or (0.0, float(max(tops, default=1.0)) or 1.0)
         labels = [self._label(high), self._label(low)]
         margin = max(map(len, labels))
         columns, rows = max(width - margin - 1, 1), max(height - 1, 1)
