@@ -52,7 +52,8 @@ class Hyperparams(VerticalScroll):
     @staticmethod
     def _raw(config: TrainConfig) -> dict:
         """What each field holds for a config: text in an Input, the value in a Select."""
-        return {name: getattr(config, name) if _is_choice(name) else as_text(getattr(config, name)) for name in SHOWN}
+        values = {name: getattr(config, name) for name in SHOWN}
+        return {name: value if _is_choice(name) else as_text(value) for name, value in values.items()}
 
     def compose(self) -> ComposeResult:
         for name in SHOWN:
@@ -81,7 +82,8 @@ class Hyperparams(VerticalScroll):
         self._checked = self._raw(config)
         with self.prevent(Input.Changed, Select.Changed):
             for name, value in self._checked.items():
-                self.control(name).value = value
+                if name != "preset" or value in PRESETS:  # a run may name a preset since renamed
+                    self.control(name).value = value
         self._check()
 
     def lock_shape(self, live: bool) -> None:
