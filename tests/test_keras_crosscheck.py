@@ -32,8 +32,10 @@ CASES = [
 def keras():
     keras = import_keras()
     keras.config.set_floatx("float64")
+    keras.config.set_dtype_policy("float64")  # a policy cached by an earlier model would win over floatx
     yield keras
     keras.config.set_floatx("float32")
+    keras.config.set_dtype_policy("float32")
 
 
 def reference(keras, config: TrainConfig, data: Dataset, seed: int = 7):
