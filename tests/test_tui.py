@@ -9,6 +9,7 @@ import time
 from importlib.util import find_spec
 
 import pytest
+from rich.text import Text
 from textual.widgets import Input, Label, Select, Sparkline, Static
 from tui_helpers import quick_final_tests, small, training_threads, wait_until
 
@@ -66,6 +67,19 @@ async def test_training_fills_the_curves_and_the_rows():
         assert cell_text(table, 0, "mark") in ("✓", "✗")
         assert table.border_title == f"test pairs: {table.right_count}/20 right"
         assert "16 bits" in app.query_one("#sparklines").border_subtitle
+
+
+async def test_at_80_columns_the_rows_stay_whole_and_bits_go_under_the_table():
+    app = TuiLstmApp(small(epochs=1, bits=7))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await train_to_end(app, pilot)
+        table = app.query_one(ResultsTable)
+        assert [str(c.label) for c in table.columns.values()] == ["", "test pair"]
+        assert table.virtual_size.width <= table.scrollable_content_region.width
+        for row in (0, 1):
+            bits = "".join(str(int(b)) for b in table._predictions[row][::-1])
+            assert Text.from_markup(table.border_subtitle).plain == f"num{row} bits {bits}"
+            await pilot.press("down")
 
 
 async def test_pause_and_resume():
