@@ -98,6 +98,17 @@ def test_fit_epoch_from_another_thread_reports_every_batch():
     assert sum(n * loss for n, (_, loss) in zip(sizes, batches)) / 40 == pytest.approx(fit.loss, rel=1e-4)
 
 
+def test_restore_brings_back_a_snapshot():
+    """What the trainer does when a loss diverges."""
+    config = tiny()
+    backend, data = make_backend(config), dataset(config)
+    before = backend.snapshot()
+    backend.fit_epoch(data, np.arange(64), 16, Control(config.lr), lambda step, loss: None)
+    assert not np.array_equal(backend.snapshot()[0], before[0])
+    backend.restore(before)
+    assert all(np.array_equal(a, b) for a, b in zip(backend.snapshot(), before))
+
+
 def test_stop_takes_effect_within_one_batch():
     config = tiny(batch_size=1)
     backend, data, control = make_backend(config), dataset(config), Control(config.lr)

@@ -202,7 +202,8 @@ class KerasBackend:
     def _forward(self, x: np.ndarray) -> np.ndarray:
         """x (T, N, D) -> the head's outputs (N, K), or (N, T, 1) per step, in float32."""
         x = self._inputs(x)
-        return np.concatenate([self.model.predict_on_batch(x[i : i + PREDICT_CHUNK]) for i in range(0, len(x), PREDICT_CHUNK)])
+        chunks = [self.model.predict_on_batch(x[i : i + PREDICT_CHUNK]) for i in range(0, len(x), PREDICT_CHUNK)]
+        return np.concatenate(chunks)
 
     def _predict(self, x: np.ndarray) -> np.ndarray:
         outputs = self._forward(x).astype(np.float64)
@@ -263,12 +264,12 @@ class KerasBackend:
         return self._call(lambda: self.model.get_weights())
 
     def restore(self, snapshot):
-        self._call(self.model.set_weights, snapshot)
+        self._call(lambda: self.model.set_weights(snapshot))
 
     def save(self, directory: Path) -> Path:
         path = Path(directory) / MODEL_FILES[self.name]
         tmp = path.with_name("model.tmp.keras")  # Keras insists on the .keras suffix
-        self._call(self.model.save, tmp)
+        self._call(lambda: self.model.save(tmp))
         tmp.replace(path)
         return path
 
