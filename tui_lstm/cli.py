@@ -208,22 +208,17 @@ def cmd_eval(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    import numpy as np
-
     from tui_lstm.evaluate import predicted_bits
-    from tui_lstm.runs import result_row
-    from tui_lstm.task import Pairs, bits_to_int
+    from tui_lstm.runs import sum_line
+    from tui_lstm.task import bits_to_int, pair_for
 
     run = _open_run(args.run_dir)
-    if args.a < 0 or args.b < 0:
-        raise UsageError("operands must be non-negative")
-    needed = max(args.a.bit_length(), args.b.bit_length(), 1)
-    width = max(run.config.bits, needed) if run.config.layout == "bits" else run.config.bits
-    if needed > width or needed > 64:
-        raise UsageError(f"{max(args.a, args.b)} does not fit in {min(width, 64)} bits")
-    pairs = Pairs(np.array([args.a], dtype=np.uint64), np.array([args.b], dtype=np.uint64), width)
+    try:
+        pairs = pair_for(args.a, args.b, run.config.bits, run.config.layout)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     predicted = bits_to_int(predicted_bits(run.backend, run.config.layout, pairs)[0])
-    print(result_row(0, run.config.cell, args.a, args.b, predicted).split(" : ", 1)[1])
+    print(sum_line(run.config.cell, args.a, args.b, predicted))
     return 0
 
 

@@ -27,7 +27,7 @@ from tui_lstm.nn.activations import sigmoid
 from tui_lstm.nn.network import Network
 from tui_lstm.seeding import EVAL, rng_for
 from tui_lstm.task import (
-    EXHAUSTIVE_MAX_WIDTH, LAYOUT, MAX_WIDTH, Pairs, bits_to_int, evaluation_pairs, operand_bits, sum_bits,
+    EXHAUSTIVE_MAX_WIDTH, LAYOUT, Pairs, bits_to_int, evaluation_pairs, operand_bits, pair_for, sum_bits,
 )  # fmt: skip
 
 CARRY_PAIRS = 16_384  # random pairs for the carry search where a width has too many to list
@@ -67,18 +67,6 @@ def carries(pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:
     carry_out = np.zeros_like(carry_in)
     carry_out[:, :-1] = carry_in[:, 1:]
     return carry_in, carry_out
-
-
-def sum_width(config: TrainConfig, a: int, b: int) -> int:
-    """The operand width to add a and b at: the model's own, or wider (up to 64 bits).
-
-    ValueError with a one-line reason for negative or too-wide operands."""
-    if a < 0 or b < 0:
-        raise ValueError("operands must be non-negative")
-    needed = max(a.bit_length(), b.bit_length(), 1)
-    if needed > MAX_WIDTH:
-        raise ValueError(f"{max(a, b)} does not fit in {MAX_WIDTH} bits")
-    return max(config.bits, needed)
 
 
 @dataclass(frozen=True)
@@ -192,8 +180,8 @@ class SumInspection:
 def inspect_sum(network: Network, config: TrainConfig, a: int, b: int) -> SumInspection:
     """Run a + b through the network and keep every step's gates, states and output."""
     check_bits_layout(config)
-    width = sum_width(config, a, b)
-    pairs = Pairs(np.array([a], np.uint64), np.array([b], np.uint64), width)
+    pairs = pair_for(a, b, config.bits, config.layout)
+    width = pairs.width
     x = LAYOUT["bits"].inputs(pairs)  # (T, 1, 2)
     logits, cache = network.forward(x)  # (1, T): one logit per step
     carry_in, carry_out = carries(pairs)

@@ -29,9 +29,14 @@ class RunError(ValueError):
     """A run folder that cannot be written or read."""
 
 
+def sum_line(cell: str, a: int, b: int, predicted: int) -> str:
+    """``93 + 116 = 209, lstm(93,116) = 209``: the truth, then the model's answer."""
+    return f"{a} + {b} = {a + b}, {cell}({a},{b}) = {predicted}"
+
+
 def result_row(index: int, cell: str, a: int, b: int, predicted: int) -> str:
     """The lab report's row: ``num0 : 93 + 116 = 209, lstm(93,116) = 209``."""
-    return f"num{index} : {a} + {b} = {a + b}, {cell}({a},{b}) = {predicted}"
+    return f"num{index} : {sum_line(cell, a, b, predicted)}"
 
 
 def result_rows(backend: Backend, config: TrainConfig, pairs: Pairs) -> list[str]:

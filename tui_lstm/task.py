@@ -72,6 +72,21 @@ def bits_to_int(bits) -> int:
     return sum(int(bit) << k for k, bit in enumerate(bits))
 
 
+def pair_for(a: int, b: int, width: int, layout: str) -> Pairs:
+    """The single pair a + b, at the model's width, or wider for a ``bits`` model.
+
+    ValueError with a one-line reason for negative operands, or ones too wide for the
+    layout (a ``bits`` model takes up to 64-bit operands, the others only their own width).
+    """
+    if a < 0 or b < 0:
+        raise ValueError("operands must be non-negative")
+    needed = max(a.bit_length(), b.bit_length(), 1)
+    limit = MAX_WIDTH if layout == "bits" else width
+    if needed > limit:
+        raise ValueError(f"{max(a, b)} does not fit in {limit} bits")
+    return Pairs(np.array([a], np.uint64), np.array([b], np.uint64), max(width, needed))
+
+
 def random_pairs(rng: np.random.Generator, n: int, width: int) -> Pairs:
     """n pairs drawn uniformly from [0, 2**width)^2."""
     a = rng.integers(0, 2**width, size=n, dtype=np.uint64)
