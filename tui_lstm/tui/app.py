@@ -223,6 +223,7 @@ class TuiLstmApp(App[None]):
         status = self.status
         status.state, status.epoch, status.epochs, status.note = "ready", epoch, epochs, note
         status.rate = status.eta = status.exhaustive = None
+        status.exhaustive_over = "all pairs"
         self.query_one(Sparklines).border_subtitle = ""
         self.stopwatch.reset()
 
@@ -282,6 +283,8 @@ class TuiLstmApp(App[None]):
         status.state, status.epoch = message.event.state, len(self.trainer.history)
         if summary.exhaustive_exact_accuracy is not None:
             status.exhaustive = summary.exhaustive_exact_accuracy
+            every = summary.exhaustive_pairs == 4**self.trainer.config.bits
+            status.exhaustive_over = "all pairs" if every else f"{summary.exhaustive_pairs:,} random pairs"
         if summary.generalization:
             self._show_generalization(summary.generalization)
         if summary.message:

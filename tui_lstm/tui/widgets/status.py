@@ -59,6 +59,8 @@ class StatusLine(Widget):
     """Seconds left, from the mean epoch time of this run."""
     exhaustive: reactive[float | None] = reactive(None)
     """Exact accuracy over every pair of the operand width, once measured."""
+    exhaustive_over: reactive[str] = reactive("all pairs")
+    """What ``exhaustive`` was measured on: every pair, or (above 8 bits) a random sample."""
     note: reactive[str] = reactive("")
     """Anything else worth a glance: an opened run's folder, an error."""
 
@@ -77,7 +79,7 @@ class StatusLine(Widget):
             if self.eta is not None:
                 parts.append(f"ETA {clock(self.eta)}")
         if self.exhaustive is not None:
-            parts.append(f"all pairs {self.exhaustive:.2%}")
+            parts.append(f"{self.exhaustive_over} {self.exhaustive:.2%}")
         if self.note:
             parts.append(self.note)
         text.append(" " + " · ".join(parts))
