@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import threading
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -169,6 +170,8 @@ class KerasBackend:
         """Copy the weights of a saved model that computes what the config's does."""
         if not path.is_file():
             raise ModelFileError(f"{path}: no such model file")
+        if not zipfile.is_zipfile(path):  # Keras would call it "not found"
+            raise ModelFileError(f"{path}: not a Keras model file (a .keras file is a zip archive)")
         try:
             saved = self._keras.saving.load_model(path, safe_mode=True, compile=False)
             found = signature(saved)
