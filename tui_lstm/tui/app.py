@@ -314,9 +314,10 @@ class TuiLstmApp(App[None]):
                 self.status.state, self.status.note = "error", str(worker.error)
             elif self.status.state in ("starting", "stopping"):  # ended before it began
                 self.status.state = "stopped" if self.trainer else "ready"
-        elif worker.group == "eval" and worker.state == WorkerState.SUCCESS:
+        elif worker.group == "eval" and worker.is_finished:
             self.status.note = ""
-            self._show_generalization(worker.result)
+            if worker.state == WorkerState.SUCCESS:
+                self._show_generalization(worker.result)
 
     @on(Hyperparams.Changed)
     def _settings_changed(self, message: Hyperparams.Changed) -> None:
@@ -354,17 +355,7 @@ class TuiLstmApp(App[None]):
         except ValueError as error:
             return Text(str(error), "red")
         self.last_sum = text.strip()
-        right = tried.predicted == tried.a + tried.b
-        shown = Text(f"{tried.a} + {tried.b} = {tried.a + tried.b}, "
-                     f"{trainer.config.cell}({tried.a},{tried.b}) = {tried.predicted}  ")  # fmt: skip
-        shown.append("✓ right" if right else "✗ wrong", "green" if right else "bold red")
-        shown.append("\nP(bit = 1), most significant first:")
-        for k in reversed(range(len(tried.probabilities))):
-            if (len(tried.probabilities) - 1 - k) % 8 == 0:
-                shown.append("\n")
-            wrong = (tried.probabilities[k] > 0.5) != bool(tried.true_bits[k])
-            shown.append(f"{k:>3}:{tried.probabilities[k]:.2f}", "bold reverse red" if wrong else "")
-        return shown
+        return tried.describe(trainer.config.cell)
 
     def action_inspect(self) -> None:
         trainer = self._model_or_say()

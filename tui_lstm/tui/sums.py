@@ -1,6 +1,6 @@
 """Try a sum: parse ``93+116``, ask the model, and read each output bit's probability.
 
-No textual here: the try-a-sum screen only shows what these functions return.
+No textual here (Rich text only): the try-a-sum screen shows what these return.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+from rich.text import Text
 
 from tui_lstm.config import TrainConfig
 from tui_lstm.task import LAYOUT, Layout, MAX_WIDTH, Pairs, bits_to_int, operand_bits, sum_bits
@@ -23,6 +24,20 @@ class TriedSum:
     predicted: int
     probabilities: np.ndarray  # (width + 1,) P(bit = 1), LSB first
     true_bits: np.ndarray  # (width + 1,) LSB first
+
+    def describe(self, cell: str) -> Text:
+        """The report's line, right or wrong, then each bit's probability (wrong ones lit)."""
+        a, b, right = self.a, self.b, self.predicted == self.a + self.b
+        text = Text(f"{a} + {b} = {a + b}, {cell}({a},{b}) = {self.predicted}  ")
+        text.append("✓ right" if right else "✗ wrong", "green" if right else "bold red")
+        text.append("\nP(bit = 1), most significant first:")
+        top = len(self.probabilities) - 1
+        for k in range(top, -1, -1):
+            if (top - k) % 8 == 0:
+                text.append("\n")
+            wrong = (self.probabilities[k] > 0.5) != bool(self.true_bits[k])
+            text.append(f"{k:>3}:{self.probabilities[k]:.2f}", "bold reverse red" if wrong else "")
+        return text
 
 
 def parse_sum(text: str, config: TrainConfig) -> Pairs:
