@@ -74,6 +74,14 @@ def test_numpy_only_settings_are_refused_for_keras(tmp_path, capsys, field, valu
     preset("report-keras", **{field: value}, backend="numpy")  # the NumPy engine takes it
 
 
+def test_keras_without_tensorflow_is_refused(monkeypatch):
+    monkeypatch.setattr("tui_lstm.config._tensorflow_installed", lambda: False)
+    with pytest.raises(ConfigError) as refused:
+        preset("report-keras")
+    assert refused.value.name == "backend" and "pip install" in str(refused.value)
+    preset("report")
+
+
 def test_same_seed_same_initial_weights():
     first, second, other = (make_backend(tiny(seed=seed)).snapshot() for seed in (3, 3, 4))
     assert all(np.array_equal(a, b) for a, b in zip(first, second))

@@ -8,6 +8,8 @@ way wherever it is typed.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import importlib.util
 import json
 from dataclasses import dataclass, field, fields
 
@@ -86,12 +88,15 @@ class TrainConfig:
         return found
 
     def _keras_problems(self) -> dict[str, str]:
-        """The NumPy engine's own settings, which the keras backend does not have.
+        """What the keras backend cannot run: anything without TensorFlow installed, and
+        the NumPy engine's own settings.
 
         Keras initializes as the ``glorot`` scheme does (it is Keras' default); the seeds'
         other schemes, state noise and iamtrask's summed loss exist in the NumPy engine only.
         """
         found = {}
+        if not _tensorflow_installed():
+            found["backend"] = "the keras backend needs TensorFlow: pip install 'tui-lstm[keras]'"
         if self.init != "glorot":
             found["init"] = f"init {self.init} is NumPy-only; the keras backend takes init glorot (Keras' own)"
         if self.state_noise:
@@ -121,6 +126,11 @@ class TrainConfig:
     @property
     def steps_per_epoch(self) -> int:
         return -(-self.samples // self.batch_size)
+
+
+@functools.cache
+def _tensorflow_installed() -> bool:
+    return importlib.util.find_spec("tensorflow") is not None  # finds it without importing it
 
 
 FIELD = {f.name: f for f in fields(TrainConfig)}
