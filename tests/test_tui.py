@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -13,9 +14,13 @@ from rich.text import Text
 from textual.widgets import Input, Label, Select, Sparkline, Static
 from tui_helpers import quick_final_tests, small, training_threads, wait_until
 
+from tui_lstm.backends import make_backend
 from tui_lstm.backends.numpy_backend import NumpyBackend
+from tui_lstm.config import preset
+from tui_lstm.task import bits_to_int
 from tui_lstm.tui.app import TuiLstmApp
 from tui_lstm.tui.commands import ConsoleCommands
+from tui_lstm.tui.sums import parse_sum, try_sum
 from tui_lstm.tui.widgets.chart import LineChart
 from tui_lstm.tui.widgets.hyperparams import Hyperparams
 from tui_lstm.tui.widgets.results import ResultsTable
@@ -326,3 +331,27 @@ async def test_the_keras_backend_trains_in_the_console():
         assert status(app).startswith(" finished  epoch 2/2")
         assert len(app.query_one("#spark-loss", Sparkline).data) == 2
         assert cell_text(app.query_one(ResultsTable), 0, "mark") in ("✓", "✗")
+
+
+@pytest.mark.parametrize("name", ["fast", "report", "report-numpy"])
+def test_a_tried_sum_reads_every_layout_bit_by_bit(name):
+    config = preset(name)
+    tried = try_sum(make_backend(config), config, " 33 + 20 ")
+    assert (tried.a, tried.b) == (33, 20)
+    assert tried.probabilities.shape == (config.bits + 1,)
+    assert ((tried.probabilities >= 0) & (tried.probabilities <= 1)).all()
+    assert bits_to_int(tried.true_bits) == 53
+
+
+@pytest.mark.parametrize(("layout", "text", "reason"), [
+    ("bits", "3+x", "type a sum like 93+116, not '3+x'"),
+    ("numbers", "300+1", "300 does not fit in 7 bits"),
+    ("bits", f"{2**64}+1", f"{2**64} does not fit in 64 bits"),
+])  # fmt: skip
+def test_a_sum_the_model_cannot_take_gets_one_line(layout, text, reason):
+    with pytest.raises(ValueError, match=re.escape(reason)):
+        parse_sum(text, preset("fast", layout=layout))
+
+
+def test_a_bits_model_takes_longer_sums():
+    assert parse_sum("1099511627776+1", preset("fast")).width == 41
