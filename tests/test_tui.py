@@ -239,10 +239,14 @@ async def test_save_and_open_a_run(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("o")
         await pilot.press(*str(tmp_path / "nothing"), "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
         assert str(app.screen.query_one("#answer", Static).content) == f"{tmp_path / 'nothing'}: not a run folder (no config.json)"
         assert app.trainer is None and app.query_one("#field-hidden", Input).value == "4"
         app.screen.query_one(Input).value = str(saved)
         await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
         assert app.screen is app.screen_stack[0]
         assert len(app.trainer.history) == 2
         assert app.query_one("#field-hidden", Input).value == "8"

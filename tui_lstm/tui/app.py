@@ -24,7 +24,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from tui_lstm.config import TrainConfig, preset
 from tui_lstm.evaluate import generalization, predicted_bits
 from tui_lstm.inspection import NoBitSteps, check_bits_layout
-from tui_lstm.runs import RunError, fresh_run_dir, load_run, save_run
+from tui_lstm.runs import RunError, SavedRun, fresh_run_dir, load_run, save_run
 from tui_lstm.seeding import EVAL, rng_for
 from tui_lstm.training import EpochDone, Trainer
 from tui_lstm.tui.commands import ConsoleCommands
@@ -304,6 +304,10 @@ class TuiLstmApp(App[None]):
     def _worker_changed(self, event: Worker.StateChanged) -> None:
         """Every worker's failure is reported here; the app keeps running."""
         worker = event.worker
+        if worker.group == "open":  # a bad folder is answered in the open prompt itself
+            if worker.is_finished:
+                self._opened(worker)
+            return
         if worker.state == WorkerState.ERROR:
             self.notify(f"{worker.name or worker.group} failed: {worker.error}", severity="error", timeout=10)
         if worker is self.train_worker and worker.is_finished:
@@ -413,12 +417,26 @@ class TuiLstmApp(App[None]):
         else:
             self.push_screen(PromptScreen("Open a run folder", str(self.runs_dir / "…"), self._open))
 
-    def _open(self, text: str) -> Text | None:
-        """Load a run folder and show it; a one-line error, changing nothing, if it is bad."""
-        try:
-            run = load_run(Path(text.strip()).expanduser())
-        except (RunError, OSError) as error:
-            return Text(str(error).splitlines()[0], "red")
+    def _open(self, text: str) -> Text:
+        """Load the folder in a worker (a keras model imports TensorFlow): see _opened."""
+        self._load_run(Path(text.strip()).expanduser())
+        return Text("opening…")
+
+    @work(thread=True, group="open", exclusive=True, exit_on_error=False)
+    def _load_run(self, path: Path) -> SavedRun:
+        return load_run(path)
+
+    def _opened(self, worker: Worker) -> None:
+        """Show the loaded run, or say in one line why not, changing nothing."""
+        prompt = self.screen if isinstance(self.screen, PromptScreen) else None
+        if worker.state == WorkerState.SUCCESS:
+            self._show_run(worker.result)
+            if prompt:
+                prompt.dismiss()
+        elif worker.state == WorkerState.ERROR and prompt:
+            prompt.say(Text(str(worker.error).splitlines()[0], "red"))
+
+    def _show_run(self, run: SavedRun) -> None:
         trainer = Trainer(run.config, backend=run.backend)
         trainer.history = list(run.history)
         self.trainer = self._table_of = trainer
@@ -430,7 +448,6 @@ class TuiLstmApp(App[None]):
         self.query_one(Charts).show(trainer.history, run.config.epochs)
         self._reset_status(len(run.history), run.config.epochs, f"opened {run.directory}")
         self.notify(f"opened {run.directory}")
-        return None
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

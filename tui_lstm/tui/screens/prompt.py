@@ -39,4 +39,8 @@ class PromptScreen(ModalScreen[None]):
         if shown is None:
             self.dismiss()
         else:
-            self.query_one("#answer", Static).update(shown)
+            self.say(shown)
+
+    def say(self, shown: RenderableType) -> None:
+        """Show an answer under the question (also later, when one takes a while)."""
+        self.query_one("#answer", Static).update(shown)
