@@ -344,8 +344,15 @@ class TuiLstmApp(App[None]):
     # --- the model: try, test, save, open ---------------------------------------------
 
     def _model_or_say(self) -> Trainer | None:
+        """The model to read now, or None after saying why there is none."""
         if self.trainer is None:
             self.notify("no model yet: start training (s) or open a run (o)")
+            return None
+        if self.live and self.trainer.backend.name == "keras":
+            # Keras works in one thread of its own, which a live run keeps busy (or holds
+            # paused): asking it anything now would freeze the console until the run ends.
+            self.notify("the keras model can be read between runs only: stop (x) the run first")
+            return None
         return self.trainer
 
     def action_try_sum(self) -> None:
