@@ -12,7 +12,8 @@ import numpy as np
 from rich.text import Text
 
 from tui_lstm.config import TrainConfig
-from tui_lstm.task import LAYOUT, Layout, MAX_WIDTH, Pairs, bits_to_int, operand_bits, sum_bits
+from tui_lstm.runs import sum_line
+from tui_lstm.task import LAYOUT, Layout, Pairs, bits_to_int, operand_bits, pair_for, sum_bits
 
 _SUM = re.compile(r"\s*(\d+)\s*\+\s*(\d+)\s*")
 
@@ -28,7 +29,7 @@ class TriedSum:
     def describe(self, cell: str) -> Text:
         """The report's line, right or wrong, then each bit's probability (wrong ones lit)."""
         a, b, right = self.a, self.b, self.predicted == self.a + self.b
-        text = Text(f"{a} + {b} = {a + b}, {cell}({a},{b}) = {self.predicted}  ")
+        text = Text(sum_line(cell, a, b, self.predicted) + "  ")
         text.append("✓ right" if right else "✗ wrong", "green" if right else "bold red")
         text.append("\nP(bit = 1), most significant first:")
         top = len(self.probabilities) - 1
@@ -46,12 +47,7 @@ def parse_sum(text: str, config: TrainConfig) -> Pairs:
     match = _SUM.fullmatch(text)
     if not match:
         raise ValueError(f"type a sum like 93+116, not {text.strip()!r}")
-    a, b = int(match[1]), int(match[2])
-    needed = max(a.bit_length(), b.bit_length(), 1)
-    width = max(config.bits, needed) if config.layout == "bits" else config.bits
-    if needed > min(width, MAX_WIDTH):
-        raise ValueError(f"{max(a, b)} does not fit in {min(width, MAX_WIDTH)} bits")
-    return Pairs(np.array([a], np.uint64), np.array([b], np.uint64), width)
+    return pair_for(int(match[1]), int(match[2]), config.bits, config.layout)
 
 
 def bit_probabilities(layout: Layout, outputs: np.ndarray, width: int) -> np.ndarray:
