@@ -150,6 +150,10 @@ def test_pause_holds_between_batches_and_lr_changes_apply():
             time.sleep(0.05)
         time.sleep(0.4)
         assert steps == [1, 2] and control.paused
+        inspector = threading.Thread(target=backend.numpy_network, daemon=True)  # does not wait for the epoch
+        inspector.start()
+        inspector.join(10)
+        assert not inspector.is_alive()
     finally:
         control.resume()
         worker.join(60)

@@ -277,5 +277,8 @@ class KerasBackend:
         return path
 
     def numpy_network(self):
-        weights = self._call(lambda: self.model.get_weights())
+        """Read here, not on the Keras thread: TensorFlow variables may be read from any
+        thread, and the console's inspector should not wait for a running epoch to end."""
+        self._ready.result()
+        weights = self.model.get_weights()
         return numpy_network(self.config.cell, self.config.activation, self.layout.per_step_output, weights, np.float32)
