@@ -270,6 +270,8 @@ class KerasBackend:
         self._call(lambda: self.model.set_weights(snapshot))
 
     def save(self, directory: Path) -> Path:
+        """Write model.keras, compiled as trained. A weighted-mse model names a loss only
+        tui-lstm defines, so other programs load it with ``compile=False``, as this one does."""
         path = Path(directory) / MODEL_FILES[self.name]
         tmp = path.with_name("model.tmp.keras")  # Keras insists on the .keras suffix
         self._call(lambda: self.model.save(tmp))
