@@ -19,6 +19,7 @@ from tui_lstm.backends import make_backend
 from tui_lstm.cli import main
 from tui_lstm.config import PRESETS, ConfigError, preset
 from tui_lstm.control import Control
+from tui_lstm.nn.losses import make_loss
 from tui_lstm.runs import RESULTS, load_run, result_rows
 from tui_lstm.task import LAYOUT, Dataset, random_pairs
 from tui_lstm.training import EpochMetrics
@@ -161,13 +162,14 @@ def test_pause_holds_between_batches_and_lr_changes_apply():
     assert backend._call(lambda: float(backend.model.optimizer.learning_rate)) == 0.25
 
 
-@pytest.mark.parametrize("cell, layout", [("lstm", "numbers"), ("gru", "bits"), ("rnn", "bits")])
+@pytest.mark.parametrize("cell, layout", [("lstm", "numbers"), ("gru", "bits"), ("rnn", "bits"), ("lstm", "onehot")])
 def test_numpy_network_computes_what_keras_does(cell, layout):
-    config = tiny(cell=cell, layout=layout, activation="tanh")
+    onehot = dict(loss="ce", bits=3) if layout == "onehot" else {}
+    config = tiny(cell=cell, layout=layout, activation="tanh", **onehot)
     backend, data = make_backend(config), dataset(config, n=32)
     net = backend.numpy_network()
     expected = LAYOUT[layout].predicted_bits(backend.predict(data.x), config.bits)
-    probabilities = 1 / (1 + np.exp(-net.logits(data.x).astype(np.float64)))
+    probabilities = make_loss(config.loss).probabilities(net.logits(data.x).astype(np.float64))
     np.testing.assert_allclose(probabilities, backend.predict(data.x), atol=1e-5)
     assert np.array_equal(LAYOUT[layout].predicted_bits(probabilities, config.bits), expected)
 
