@@ -333,7 +333,7 @@ async def test_the_keras_backend_trains_in_the_console():
         await pilot.press("s")
         await wait_until(pilot, lambda: app.trainer is not None and len(app.trainer.history) >= 1, timeout=120)
         await pilot.press("p", "t")  # keras' own thread is held paused: reading the model must not wait on it
-        assert "keras model can be read between runs only" in notices(app)
+        assert "keras model predicts and saves between runs only" in notices(app)
         assert app.screen is app.screen_stack[0]
         await pilot.press("s")
         await wait_until(pilot, lambda: not app.live, timeout=120)

@@ -344,19 +344,22 @@ class TuiLstmApp(App[None]):
     # --- the model: try, test, save, open ---------------------------------------------
 
     def _model_or_say(self) -> Trainer | None:
-        """The model to read now, or None after saying why there is none."""
         if self.trainer is None:
             self.notify("no model yet: start training (s) or open a run (o)")
-            return None
-        if self.live and self.trainer.backend.name == "keras":
-            # Keras works in one thread of its own, which a live run keeps busy (or holds
-            # paused): asking it anything now would freeze the console until the run ends.
-            self.notify("the keras model can be read between runs only: stop (x) the run first")
-            return None
         return self.trainer
 
-    def action_try_sum(self) -> None:
+    def _backend_or_say(self) -> Trainer | None:
+        """The model, if its backend can run it now (predict, save), or None after saying why."""
         trainer = self._model_or_say()
+        if trainer is not None and self.live and trainer.backend.name == "keras":
+            # Keras works in one thread of its own, which a live run keeps busy (or holds
+            # paused): asking it to predict now would freeze the console until the run ends.
+            self.notify("the keras model predicts and saves between runs only: stop (x) the run first")
+            return None
+        return trainer
+
+    def action_try_sum(self) -> None:
+        trainer = self._backend_or_say()
         if trainer is not None:
             self.push_screen(PromptScreen("Try a sum", "93+116", lambda text: self._try(trainer, text)))
 
@@ -380,7 +383,7 @@ class TuiLstmApp(App[None]):
         self.push_screen(InspectScreen(trainer.backend.numpy_network(), trainer.config, self.last_sum))
 
     def action_generalize(self) -> None:
-        trainer = self._model_or_say()
+        trainer = self._backend_or_say()
         if trainer is None:
             return
         if trainer.config.layout != "bits":
@@ -403,7 +406,7 @@ class TuiLstmApp(App[None]):
         self.notify(f"exact on longer sums: {line}")
 
     def action_save(self) -> None:
-        trainer = self._model_or_say()
+        trainer = self._backend_or_say()
         if trainer is None:
             return
         if not trainer.history:
