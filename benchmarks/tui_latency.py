@@ -8,7 +8,8 @@ what it writes to the terminal:
 - key latency while the NumPy backend trains: ``p`` written to the terminal until the
   status line's "paused" comes back, p95 over many presses; target under 100 ms;
 - output rate while training: bytes written to the terminal per second; target under
-  50 KB/s.
+  50 KB/s;
+- quitting mid-training: ``q`` written until the process has exited; target under 1 s.
 
     python benchmarks/tui_latency.py [--presses 20] [--seconds 10]
 """
@@ -74,15 +75,17 @@ class Terminal:
     def press(self, key: str) -> None:
         os.write(self.fd, key.encode())
 
-    def close(self) -> None:
+    def close(self) -> float:
+        """Press q; seconds until the process has exited (killed after 3 s)."""
         self.press("q")
-        deadline = time.perf_counter() + 3
-        while time.perf_counter() < deadline:
-            self.read(0.05)
+        start = time.perf_counter()
+        while time.perf_counter() - start < 3:
+            self.read(0.005)
             if os.waitpid(self.pid, os.WNOHANG)[0]:
-                return
+                return time.perf_counter() - start
         os.kill(self.pid, signal.SIGKILL)
         os.waitpid(self.pid, 0)
+        return float("inf")
 
 
 def first_frame() -> tuple[float, float]:
@@ -101,8 +104,8 @@ def first_frame() -> tuple[float, float]:
         terminal.close()
 
 
-def while_training(presses: int, seconds: float) -> tuple[list[float], float]:
-    """(pause latencies, output bytes per second) while the fast preset trains."""
+def while_training(presses: int, seconds: float) -> tuple[list[float], float, float]:
+    """(pause latencies, output bytes per second, seconds to quit) while the fast preset trains."""
     terminal = Terminal(["train", "--preset", "fast", "--epochs", "1000000"])
     try:
         terminal.wait_for(b"samples/s", timeout=20)  # training has begun
@@ -116,9 +119,10 @@ def while_training(presses: int, seconds: float) -> tuple[list[float], float]:
             latencies.append(terminal.wait_for(b"paused"))
             terminal.press("s")
             terminal.read(0.3)  # let it train a little between presses
-        return latencies, rate
-    finally:
+    except BaseException:
         terminal.close()
+        raise
+    return latencies, rate, terminal.close()
 
 
 def main() -> None:
@@ -133,13 +137,14 @@ def main() -> None:
     print(f"first frame: median {statistics.median(wall):.3f}s, worst {wall[-1]:.3f}s over "
           f"{args.launches} launches (target < 1 s); CPU used by then: median {statistics.median(cpu):.2f}s; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")  # fmt: skip
-    latencies, rate = while_training(args.presses, args.seconds)
+    latencies, rate, quit_seconds = while_training(args.presses, args.seconds)
     p95 = statistics.quantiles(latencies, n=20, method="inclusive")[-1] if len(latencies) > 1 else latencies[0]
     print(f"key to effect while training: median {statistics.median(latencies) * 1000:.1f} ms, "
           f"p95 {p95 * 1000:.1f} ms, worst {max(latencies) * 1000:.1f} ms over {len(latencies)} presses "
           f"(target p95 < 100 ms)")  # fmt: skip
     print(f"terminal output while training at {COLUMNS}x{ROWS}: {rate / 1024:.1f} KB/s over "
           f"{args.seconds:g}s (target < 50 KB/s)")  # fmt: skip
+    print(f"quit mid-training: process gone {quit_seconds:.3f}s after q (target < 1 s)")
 
 
 if __name__ == "__main__":

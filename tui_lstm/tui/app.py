@@ -9,7 +9,6 @@ four times a second.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
@@ -46,7 +45,6 @@ from tui_lstm.tui.widgets.results import ResultsTable
 from tui_lstm.tui.widgets.status import StatusLine, Stopwatch
 
 REDRAW_SECONDS = 0.25  # curves and table are redrawn at most this often
-QUIT_WAIT_SECONDS = 0.9  # how long quitting waits for the training thread to end
 UI_SWITCH_SECONDS = 0.001  # the longest the UI thread waits for the GIL (Python's default: 5 ms)
 
 
@@ -184,32 +182,30 @@ class TuiLstmApp(App[None]):
             self.trainer.control.stop()
         self.status.state = "stopping"
 
-    async def _abandon_run(self) -> None:
-        """End a live run at its next batch, skipping the final tests, and wait for it."""
+    def _abandon_run(self) -> None:
+        """End a live run at its next batch, skipping the final tests."""
         if not self.live:
             return
         if self.trainer is not None:
             self.trainer.control.abandon()
         else:
             self.train_worker.cancel()
-        try:
-            await self.train_worker.wait()
-        except Exception:  # its failure was already reported by _worker_changed
-            pass
 
     async def action_reset(self) -> None:
-        await self._abandon_run()
+        if self.live:
+            self._abandon_run()
+            try:
+                await self.train_worker.wait()
+            except Exception:  # its failure was already reported by _worker_changed
+                pass
         self.trainer = self._table_of = self.train_worker = None
         self._show_empty()
         self.notify("reset: the next start trains fresh weights")
 
-    async def action_quit(self) -> None:
-        if self.live:
-            self.status.state = "stopping"
-            try:
-                await asyncio.wait_for(self._abandon_run(), QUIT_WAIT_SECONDS)
-            except TimeoutError:
-                pass  # a model still being built: the worker ends when it is
+    def action_quit(self) -> None:
+        """Exit at once: a live run ends at its next batch while Textual shuts down, and
+        the process waits for that thread (asyncio.run joins its executor) before it ends."""
+        self._abandon_run()
         self.exit()
 
     def _show_empty(self) -> None:
