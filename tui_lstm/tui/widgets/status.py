@@ -20,18 +20,17 @@ def clock(seconds: float) -> str:
 class Stopwatch:
     """Seconds of a run, pauses excluded, read whenever the status line is drawn."""
 
-    def __init__(self, now=time.monotonic):
-        self.now = now
+    def __init__(self):
         self.total = 0.0
         self.since: float | None = None  # when it was last started, None while stopped
 
     def start(self) -> None:
         if self.since is None:
-            self.since = self.now()
+            self.since = time.monotonic()
 
     def stop(self) -> None:
         if self.since is not None:
-            self.total += self.now() - self.since
+            self.total += time.monotonic() - self.since
             self.since = None
 
     def reset(self) -> None:
@@ -39,7 +38,7 @@ class Stopwatch:
 
     @property
     def seconds(self) -> float:
-        return self.total + (self.now() - self.since if self.since is not None else 0.0)
+        return self.total + (time.monotonic() - self.since if self.since is not None else 0.0)
 
 
 class StatusLine(Widget):
