@@ -14,7 +14,6 @@ class Control:
     def __init__(self, lr: float):
         self.lr = lr  # read by the backend before every batch
         self._stop = threading.Event()
-        self._abandon = threading.Event()  # stop and skip the end-of-run tests
         self._running = threading.Event()
         self._running.set()
         self.paused_seconds = 0.0  # time spent waiting in checkpoint()
@@ -22,16 +21,10 @@ class Control:
     def rearm(self) -> None:
         """Clear a stop, so that a stopped run can be continued."""
         self._stop.clear()
-        self._abandon.clear()
 
     def stop(self) -> None:
         self._stop.set()
         self._running.set()  # a paused loop wakes up to see the stop
-
-    def abandon(self) -> None:
-        """Stop without the end-of-run tests, for a caller that is quitting."""
-        self._abandon.set()
-        self.stop()
 
     def pause(self) -> None:
         self._running.clear()
@@ -42,10 +35,6 @@ class Control:
     @property
     def stopped(self) -> bool:
         return self._stop.is_set()
-
-    @property
-    def abandoned(self) -> bool:
-        return self._abandon.is_set()
 
     @property
     def paused(self) -> bool:

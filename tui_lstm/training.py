@@ -165,8 +165,7 @@ class Trainer:
                 break
         else:
             self.state = "finished"
-        if not control.abandoned:  # the final tests take seconds; quitting skips them
-            self._final_tests()
+        self._final_tests()
         self.on_event(RunFinished(self.state, summary))
         return summary
 

@@ -128,7 +128,7 @@ class TuiLstmApp(App[None]):
 
         def relay(event) -> None:
             if worker.is_cancelled:  # the app is going away: stop at this batch
-                trainer.control.abandon()
+                trainer.control.stop()
             self.post_message(message_for(event, trainer, worker))
 
         trainer.on_event = relay
@@ -182,18 +182,18 @@ class TuiLstmApp(App[None]):
             self.trainer.control.stop()
         self.status.state = "stopping"
 
-    def _abandon_run(self) -> None:
-        """End a live run at its next batch, skipping the final tests."""
+    def _end_run(self) -> None:
+        """End a live run at its next batch (a stop skips the slow final tests)."""
         if not self.live:
             return
         if self.trainer is not None:
-            self.trainer.control.abandon()
+            self.trainer.control.stop()
         else:
             self.train_worker.cancel()
 
     async def action_reset(self) -> None:
         if self.live:
-            self._abandon_run()
+            self._end_run()
             try:
                 await self.train_worker.wait()
             except Exception:  # its failure was already reported by _worker_changed
@@ -205,7 +205,7 @@ class TuiLstmApp(App[None]):
     def action_quit(self) -> None:
         """Exit at once: a live run ends at its next batch while Textual shuts down, and
         the process waits for that thread (asyncio.run joins its executor) before it ends."""
-        self._abandon_run()
+        self._end_run()
         self.exit()
 
     def _show_empty(self) -> None:
