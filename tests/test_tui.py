@@ -155,11 +155,11 @@ async def test_an_invalid_field_says_why_and_blocks_start():
         app.query_one("#field-hidden", Input).value = "0"
         await pilot.pause()
         problem = app.query_one("#problem-hidden", Label)
-        assert str(problem.content) == "hidden must be between 1 and 4096, not 0"
+        assert str(problem.content) == "hidden must be between 1 and 4,096, not 0"
         await pilot.press("s")
         await pilot.pause()
         assert app.trainer is None and not app.live
-        assert "cannot start: hidden must be between 1 and 4096, not 0" in notices(app)
+        assert "cannot start: hidden must be between 1 and 4,096, not 0" in notices(app)
 
         app.query_one("#field-hidden", Input).value = "8"
         app.query_one("#field-layout", Select).value = "onehot"

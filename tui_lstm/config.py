@@ -144,7 +144,8 @@ def check_value(name: str, value) -> str | None:
         return f"{name} must be one of {', '.join(meta['choices'])}, not {value!r}"
     low, high = meta["low"], meta["high"]
     if low is not None and not low <= value <= high:
-        return f"{name} must be between {low:g} and {high:g}, not {value:g}"
+        style = "," if isinstance(value, int) else "g"  # 4,294,967,295 but 1e-08
+        return f"{name} must be between {low:{style}} and {high:{style}}, not {value:{style}}"
     return None
 
 
