@@ -3,8 +3,8 @@
 Training runs in one thread worker (group "train"); it builds the trainer there (so the
 keras backend imports TensorFlow off the UI thread and keeps its state in one thread),
 and reaches the screen only through the messages in ``messages.py``. The UI thread does
-little per message: it records, and a timer redraws the curves and the table at most
-four times a second.
+little per message: it keeps the newest, and a timer draws the progress, the curves and
+the table two or three times a second.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from tui_lstm.evaluate import generalization, predicted_bits
 from tui_lstm.inspection import NoBitSteps, check_bits_layout
 from tui_lstm.runs import RunError, SavedRun, fresh_run_dir, load_run, save_run
 from tui_lstm.seeding import EVAL, rng_for
-from tui_lstm.training import EpochDone, Trainer
+from tui_lstm.training import BatchDone, EpochDone, Trainer
 from tui_lstm.tui.commands import ConsoleCommands
 from tui_lstm.tui.inspect_screen import InspectScreen
 from tui_lstm.tui.messages import (
@@ -44,7 +44,7 @@ from tui_lstm.tui.widgets.hyperparams import Hyperparams
 from tui_lstm.tui.widgets.results import ResultsTable
 from tui_lstm.tui.widgets.status import StatusLine, Stopwatch
 
-REDRAW_SECONDS = 0.25  # curves and table are redrawn at most this often
+REDRAW_SECONDS = 0.4  # progress, curves and table are redrawn at most this often (bytes/s over SSH)
 UI_SWITCH_SECONDS = 0.001  # the longest the UI thread waits for the GIL (Python's default: 5 ms)
 
 
@@ -78,6 +78,7 @@ class TuiLstmApp(App[None]):
         self.trainer: Trainer | None = None  # None until a run starts or is opened
         self.train_worker: Worker | None = None
         self._latest: EpochDone | None = None  # the newest epoch not yet drawn
+        self._progress: BatchDone | None = None  # the newest batch not yet drawn
         self._table_of: Trainer | None = None  # the trainer whose test pairs the table shows
         self._run_start = (0, 0.0)  # (epochs done, stopwatch seconds) when this run began
         self.last_sum = "93+116"  # the last sum tried (t): the one the inside view (i) opens with
@@ -248,24 +249,13 @@ class TuiLstmApp(App[None]):
 
     @on(BatchProgress)
     def _batch(self, message: BatchProgress) -> None:
-        if self._stale(message):
-            return
-        self.status.epoch = message.event.epoch
-        self.status.rate = message.event.samples_per_second
+        if not self._stale(message):
+            self._progress = message.event
 
     @on(EpochFinished)
     def _epoch(self, message: EpochFinished) -> None:
-        if self._stale(message):
-            return
-        event = self._latest = message.event
-        status = self.status
-        status.epoch = event.metrics.epoch
-        if event.exhaustive_exact_accuracy is not None:
-            status.exhaustive = event.exhaustive_exact_accuracy
-        done, seconds = event.metrics.epoch - self._run_start[0], self.stopwatch.seconds - self._run_start[1]
-        status.eta = seconds / done * (event.epochs - event.metrics.epoch) if done else None
-        if event.metrics.epoch == event.epochs and status.state == "training":
-            status.state = "testing"  # the final tests take a few seconds
+        if not self._stale(message):
+            self._latest, self._progress = message.event, None
 
     @on(TrainingFinished)
     def _finished(self, message: TrainingFinished) -> None:
@@ -287,10 +277,21 @@ class TuiLstmApp(App[None]):
             self.notify(summary.message, severity="warning")
 
     def _redraw(self) -> None:
-        """Draw the newest epoch, if there is one not yet drawn."""
-        latest, self._latest = self._latest, None
+        """Draw the newest batch and epoch, where they are not drawn yet."""
+        progress, latest = self._progress, self._latest
+        self._progress = self._latest = None
+        status = self.status
+        if progress is not None:
+            status.epoch, status.rate = progress.epoch, progress.samples_per_second
         if latest is None or self.trainer is None:
             return
+        status.epoch = latest.metrics.epoch
+        if latest.exhaustive_exact_accuracy is not None:
+            status.exhaustive = latest.exhaustive_exact_accuracy
+        done, seconds = latest.metrics.epoch - self._run_start[0], self.stopwatch.seconds - self._run_start[1]
+        status.eta = seconds / done * (latest.epochs - latest.metrics.epoch) if done else None
+        if latest.metrics.epoch == latest.epochs and status.state == "training":
+            status.state = "testing"  # the final tests take a few seconds
         history = self.trainer.history[:]  # a copy: the worker appends to it
         self.query_one(Sparklines).show(history)
         self.query_one(Charts).show(history, latest.epochs)

@@ -109,7 +109,9 @@ class ResultsTable(DataTable):
             return
         row = min(self.cursor_row, len(self._shown) - 1)
         bits = bits_text(self._predictions[row], self._true[row])
-        self.border_subtitle = Text.assemble(f"num{row} bits ", bits).markup
+        subtitle = Text.assemble(f"num{row} bits ", bits).markup
+        if self.border_subtitle != subtitle:
+            self.border_subtitle = subtitle
 
     @property
     def right_count(self) -> int:
