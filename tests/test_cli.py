@@ -170,7 +170,7 @@ def test_diverged_run_exits_1_and_saves_the_last_good_model(tmp_path):
     out = tmp_path / "boom"
     result = run("train", "--headless", "--out", str(out), "--cell", "rnn", "--activation", "relu",
                  "--init", "uniform-1", "--optimizer", "sgd", "--lr", "1", "--hidden", "64",
-                 "--samples", "64", "--epochs", "3", "--state-noise", "0", "--no-resample")  # fmt: skip
+                 "--samples", "64", "--batch-size", "32", "--epochs", "3", "--state-noise", "0", "--no-resample")  # fmt: skip
     assert result.returncode == 1
     assert "diverged" in result.stdout and "Traceback" not in result.stderr
     with np.load(out / "model.npz") as model:

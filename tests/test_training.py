@@ -52,7 +52,7 @@ def test_until_exact_stops_early():
     assert summary.exhaustive_exact_accuracy == 1.0
 
 
-DIVERGING = dict(cell="rnn", activation="relu", init="uniform-1", optimizer="sgd", lr=1.0, hidden=64,
+DIVERGING = dict(cell="rnn", activation="relu", init="uniform-1", optimizer="sgd", lr=1.0, hidden=64, batch_size=32,
                  loss="bce", samples=64, epochs=5, state_noise=0.0, resample=False)  # fmt: skip
 
 
