@@ -231,8 +231,8 @@ async def test_save_and_open_a_run(tmp_path):
         await train_to_end(app, pilot)
         await pilot.press("ctrl+s")
         await pilot.press("ctrl+s")  # never over the first
-        saved = runs / "fast-seed0"
-        assert (saved / "config.json").exists() and (runs / "fast-seed0-2" / "config.json").exists()
+        saved = runs / "custom-seed0"  # small() names no preset
+        assert (saved / "config.json").exists() and (runs / "custom-seed0-2" / "config.json").exists()
         assert f"saved to {saved}" in notices(app)
         rows = [cell_text(app.query_one(ResultsTable), i, "row") for i in range(20)]
 

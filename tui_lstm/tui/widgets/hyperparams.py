@@ -31,6 +31,13 @@ def _is_choice(name: str) -> bool:
     return name == "preset" or bool(FIELD[name].metadata["choices"])
 
 
+def _options(name: str, value) -> list[tuple[str, str]]:
+    """A Select's options; the preset's also list a config's own label ("custom", or a
+    preset since renamed) beside the presets."""
+    choices = FIELD[name].metadata["choices"] or (*PRESETS, *([value] if value not in PRESETS else []))
+    return [(choice, choice) for choice in choices]
+
+
 class Hyperparams(VerticalScroll):
     """The settings of the next run. ``config`` is None while any field is invalid, and
     ``problems`` then says why, by field name."""
@@ -65,8 +72,7 @@ class Hyperparams(VerticalScroll):
         meta, value = FIELD[name].metadata, getattr(self.base, name)
         tooltip = meta["help"]
         if _is_choice(name):
-            choices = tuple(PRESETS) if name == "preset" else meta["choices"]
-            return Select([(c, c) for c in choices], value=value, allow_blank=False,
+            return Select(_options(name, value), value=value, allow_blank=False,
                           compact=True, id=f"field-{name}", tooltip=tooltip)  # fmt: skip
         return Input(as_text(value), compact=True, id=f"field-{name}", tooltip=tooltip)
 
@@ -81,9 +87,9 @@ class Hyperparams(VerticalScroll):
         self.base = config
         self._checked = self._raw(config)
         with self.prevent(Input.Changed, Select.Changed):
+            self.control("preset").set_options(_options("preset", config.preset))
             for name, value in self._checked.items():
-                if name != "preset" or value in PRESETS:  # a run may name a preset since renamed
-                    self.control(name).value = value
+                self.control(name).value = value
         self._check()
 
     def lock_shape(self, live: bool) -> None:

@@ -17,6 +17,11 @@ def clock(seconds: float) -> str:
     return f"{hours}:{minutes:02}:{seconds:02}" if hours else f"{minutes}:{seconds:02}"
 
 
+def rate_text(per_second: float) -> str:
+    """``950``, ``9,500``, ``95k``: short enough for the line to fit 80 columns."""
+    return f"{per_second / 1000:,.0f}k" if per_second >= 10_000 else f"{per_second:,.0f}"
+
+
 class Stopwatch:
     """Seconds of a run, pauses excluded, read whenever the status line is drawn."""
 
@@ -73,7 +78,7 @@ class StatusLine(Widget):
         parts = [f"epoch {self.epoch}/{self.epochs}"]
         if self.state in LIVE:
             if self.rate is not None:
-                parts.append(f"{self.rate:,.0f} samples/s")
+                parts.append(f"{rate_text(self.rate)} samples/s")
             parts.append(clock(self.stopwatch.seconds))
             if self.eta is not None:
                 parts.append(f"ETA {clock(self.eta)}")
