@@ -5,7 +5,6 @@ import pytest
 
 from tui_lstm.task import (
     LAYOUT,
-    Dataset,
     Pairs,
     bits_to_int,
     evaluation_pairs,
@@ -85,10 +84,3 @@ def test_onehot_layout_has_a_class_per_sum():
     assert layout.output_size(6) == 127
     scores = np.eye(127)[y]
     assert [bits_to_int(r) for r in layout.predicted_bits(scores, 6)] == [126, 1]
-
-
-def test_dataset_take_keeps_rows_together():
-    data = Dataset.of(LAYOUT["bits"], pairs_of([(1, 2), (3, 4), (5, 6)], 3))
-    part = data.take(np.array([2, 0]))
-    assert part.pairs.a.tolist() == [5, 1]
-    assert np.array_equal(part.x[:, 0], data.x[:, 2]) and np.array_equal(part.y[1], data.y[0])

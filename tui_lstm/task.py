@@ -248,6 +248,3 @@ class Dataset:
 
     def __len__(self) -> int:
         return len(self.pairs)
-
-    def take(self, index) -> Dataset:
-        return Dataset(self.pairs.take(index), self.x[:, index], self.y[index])
