@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tui_lstm.task import LAYOUT, Dataset, Pairs, evaluation_pairs, random_pairs, sum_bits
+from tui_lstm.task import LAYOUT, Pairs, evaluation_pairs, random_pairs, sum_bits
 
 GENERALIZATION_WIDTHS = (16, 32, 64)
 GENERALIZATION_PAIRS = 10_000
@@ -46,10 +46,3 @@ def generalization(backend, rng: np.random.Generator, n: int = GENERALIZATION_PA
         width: score_pairs(backend, "bits", random_pairs(rng, n, width)).exact_accuracy
         for width in GENERALIZATION_WIDTHS
     }
-
-
-def dataset_scores(backend, layout_name: str, data: Dataset) -> tuple[float, Scores]:
-    """(loss, scores) on a dataset."""
-    loss, outputs = backend.evaluate(data)
-    bits = LAYOUT[layout_name].predicted_bits(outputs, data.pairs.width)
-    return loss, score(bits, sum_bits(data.pairs))

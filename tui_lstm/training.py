@@ -17,7 +17,7 @@ import numpy as np
 from tui_lstm.backends import Backend, make_backend
 from tui_lstm.config import TrainConfig
 from tui_lstm.control import Control
-from tui_lstm.evaluate import dataset_scores, exhaustive, generalization, score
+from tui_lstm.evaluate import exhaustive, generalization, score
 from tui_lstm.seeding import EVAL, SHUFFLE, TEST, TRAIN, rng_for
 from tui_lstm.task import EXHAUSTIVE_MAX_WIDTH, LAYOUT, Dataset, random_pairs, sum_bits
 
@@ -185,16 +185,17 @@ class Trainer:
         return on_batch
 
     def _measure(self, epoch: int, fit) -> tuple[EpochMetrics, np.ndarray]:
-        train = score(self.layout.predicted_bits(fit.outputs, self.config.bits), sum_bits(self.train.pairs))
-        val_loss, test = dataset_scores(self.backend, self.config.layout, self.test)
-        predictions = self.layout.predicted_bits(
-            self.backend.predict(self.test.x[:, :REPORT_ROWS]), self.config.bits
-        )
+        """The epoch's metrics, and the predicted bits of the first test rows."""
+        width = self.config.bits
+        train = score(self.layout.predicted_bits(fit.outputs, width), sum_bits(self.train.pairs))
+        val_loss, outputs = self.backend.evaluate(self.test)
+        test_bits = self.layout.predicted_bits(outputs, width)
+        test = score(test_bits, sum_bits(self.test.pairs))
         metrics = EpochMetrics(
             epoch, fit.loss, train.bit_accuracy, val_loss, test.bit_accuracy,
             train.exact_accuracy, test.exact_accuracy, self.control.lr,
         )  # fmt: skip
-        return metrics, predictions
+        return metrics, test_bits[:REPORT_ROWS]
 
     def _exhaustive(self):
         return exhaustive(self.backend, self.config.layout, self.config.bits, rng_for(self.config.seed, EVAL))
