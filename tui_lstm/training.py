@@ -115,6 +115,7 @@ class Trainer:
         self.elapsed = 0.0  # seconds of training and measuring, pauses excluded
         # every pair is scored after each epoch where they are few enough to list
         self.cheap_exhaustive = config.bits <= EXHAUSTIVE_MAX_WIDTH
+        self._last_exhaustive = None  # the Scores of the newest kept model, if measured
 
     def _draw_training_set(self) -> Dataset:
         return Dataset.of(self.layout, random_pairs(self.train_rng, self.config.samples, self.config.bits))
@@ -123,6 +124,7 @@ class Trainer:
         cfg, control, summary = self.config, self.control, self.summary
         self.state = "training"
         control.rearm()
+        self._last_exhaustive = None  # a stopped epoch may have moved the weights since
         self.on_event(RunStarted(cfg, cfg.steps_per_epoch))
         good = self.backend.snapshot()
         for epoch in range(len(self.history) + 1, cfg.epochs + 1):
@@ -152,7 +154,8 @@ class Trainer:
             good = self.backend.snapshot()
             self.history.append(metrics)
             summary.epochs_run = epoch
-            exact = self._exhaustive().exact_accuracy if self.until_exact or self.cheap_exhaustive else None
+            self._last_exhaustive = self._exhaustive() if self.until_exact or self.cheap_exhaustive else None
+            exact = None if self._last_exhaustive is None else self._last_exhaustive.exact_accuracy
             self.elapsed += time.perf_counter() - started - (control.paused_seconds - paused_before)
             self.on_event(EpochDone(metrics, cfg.epochs, self.elapsed, cfg.samples / max(seconds, 1e-9), predictions, exact))
             if cfg.halve_lr_on_rise and len(self.history) > 1 and metrics.loss > self.history[-2].loss:
@@ -209,7 +212,7 @@ class Trainer:
         summary.test_exact_accuracy, summary.test_bit_accuracy = last.val_exact_accuracy, last.val_accuracy
         if self.state == "stopped":
             return
-        full = self._exhaustive()
+        full = self._last_exhaustive or self._exhaustive()  # a divergence restores that very model
         summary.exhaustive_exact_accuracy, summary.exhaustive_pairs = full.exact_accuracy, full.pairs
         if self.config.layout == "bits":
             summary.generalization = generalization(self.backend, rng_for(self.config.seed, EVAL))
