@@ -38,6 +38,7 @@ def test_seed_presets_keep_the_seeds_hyperparameters():
         ({"layout": "onehot", "loss": "ce", "bits": 11}, "bits"),
         ({"loss": "ce"}, "loss"),  # ce needs onehot
         ({"batch_size": 0}, "batch_size"),
+        ({"state_noise": 0.5, "noise_max": 0.4}, "noise_max"),  # a ceiling below the start
     ],
 )
 def test_bad_values_name_their_field(changes, field):
@@ -66,3 +67,10 @@ def test_from_dict_refuses_wrong_types_and_unknown_keys():
     for bad in ({"bits": "7"}, {"shuffle": 1}, {"bits": True}, {"colour": "red"}):
         with pytest.raises(ConfigError):
             TrainConfig.from_dict({**good.__dict__, **bad})
+
+
+def test_the_state_noise_rises_by_epoch_up_to_its_ceiling():
+    fast = preset("fast")
+    assert [round(fast.state_noise_at(epoch), 6) for epoch in (1, 2, 12, 71, 72, 80)] == [0.3, 0.31, 0.41, 1.0, 1.0, 1.0]
+    assert preset("fast", epochs=12).state_noise_at(12) == fast.state_noise_at(12)  # epochs, not parts of the run
+    assert preset("fast", noise_rise=0.0).state_noise_at(80) == 0.3

@@ -55,7 +55,7 @@ async def test_the_view_shows_a_typed_sum_bit_by_bit():
         screen = await open_inside(pilot)
         shown = screen_text(app)
         assert "93 + 116 = 209, lstm(93,116) = 209  ✓ right" in shown  # the sum it opens with
-        assert "carry unit h1 (hidden state), r = +1.000 over all 16,384 7-bit pairs" in shown
+        assert "carry unit h1 (hidden state, carry out): r = +1.000, all 16,384 7-bit pairs" in shown
 
         sum_field = screen.query_one("#sum", Input)
         sum_field.value = ""

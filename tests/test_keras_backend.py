@@ -61,7 +61,7 @@ def test_report_keras_is_the_reports_model():
     assert PRESETS["report-keras"] == {**PRESETS["report"], "backend": "keras"}
 
 
-@pytest.mark.parametrize("field, value", [("init", "uniform-1"), ("state_noise", 0.3), ("loss", "sse")])
+@pytest.mark.parametrize("field, value", [("init", "uniform-1"), ("state_noise", 0.3), ("noise_rise", 0.01), ("loss", "sse")])
 def test_numpy_only_settings_are_refused_for_keras(tmp_path, capsys, field, value):
     with pytest.raises(ConfigError) as refused:
         tiny(**{field: value})
@@ -95,7 +95,7 @@ def test_fit_epoch_from_another_thread_reports_every_batch():
     backend, data = make_backend(config), dataset(config, n=40)
     batches, fits = [], []
     worker = threading.Thread(target=lambda: fits.append(
-        backend.fit_epoch(data, np.arange(40), 16, Control(config.lr), lambda step, loss: batches.append((step, loss)))
+        backend.fit_epoch(1, data, np.arange(40), 16, Control(config.lr), lambda step, loss: batches.append((step, loss)))
     ))  # fmt: skip
     worker.start()
     worker.join()
@@ -112,7 +112,7 @@ def test_restore_brings_back_a_snapshot():
     config = tiny()
     backend, data = make_backend(config), dataset(config)
     before = backend.snapshot()
-    backend.fit_epoch(data, np.arange(64), 16, Control(config.lr), lambda step, loss: None)
+    backend.fit_epoch(1, data, np.arange(64), 16, Control(config.lr), lambda step, loss: None)
     assert not np.array_equal(backend.snapshot()[0], before[0])
     backend.restore(before)
     assert all(np.array_equal(a, b) for a, b in zip(backend.snapshot(), before))
@@ -128,7 +128,7 @@ def test_stop_takes_effect_within_one_batch():
         if step == 5:
             control.stop()
 
-    fit = backend.fit_epoch(data, np.arange(64), 1, control, on_batch)
+    fit = backend.fit_epoch(1, data, np.arange(64), 1, control, on_batch)
     assert not fit.complete and steps == [1, 2, 3, 4, 5]
 
 
@@ -143,7 +143,7 @@ def test_pause_holds_between_batches_and_lr_changes_apply():
             control.pause()
             control.lr = 0.25  # read before the next batch
 
-    worker = threading.Thread(target=backend.fit_epoch, args=(data, np.arange(64), 8, control, on_batch), daemon=True)
+    worker = threading.Thread(target=backend.fit_epoch, args=(1, data, np.arange(64), 8, control, on_batch), daemon=True)
     worker.start()
     try:
         deadline = time.monotonic() + 60  # the first batch waits for TensorFlow's import and tracing

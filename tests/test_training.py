@@ -22,6 +22,19 @@ def test_fast_preset_learns_every_pair_and_longer_numbers():
     assert trainer.history[0].loss > trainer.history[-1].loss
 
 
+def test_the_noise_of_each_epoch_reaches_the_cell():
+    """With noise 0 in epoch 1 and rising after, epoch 1 trains as a noiseless model does and
+    epoch 2 does not."""
+    config = preset("fast", state_noise=0.0, noise_rise=0.5, samples=128, resample=False)
+    rising, still = NumpyBackend(config), NumpyBackend(config.replace(noise_rise=0.0))
+    trainer = Trainer(config)
+    data, order = trainer.train, np.arange(config.samples)
+    fits = [[b.fit_epoch(epoch, data, order, 64, trainer.control, lambda *_: None).loss for b in (rising, still)]
+            for epoch in (1, 2)]  # fmt: skip
+    assert fits[0][0] == fits[0][1]
+    assert fits[1][0] != fits[1][1]
+
+
 def test_events_arrive_in_order():
     events = []
     Trainer(preset("fast", epochs=2, samples=200), events.append).run()

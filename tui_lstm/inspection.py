@@ -9,11 +9,14 @@ once, for everything that shows or measures it:
                   whose inputs are (0, 0) and whose output bit is the final carry
     sum bit s_t = a_t xor b_t xor carry_in[t]
 
-A network's state after step t is all that step t + 1 gets to see of the bits so far,
-so it is the state after step t that must hold carry_out[t]: the *carry unit* is the
-unit of the cell state c (LSTM) or the hidden state h (every cell) whose value after
-each step correlates best, by absolute Pearson r, with carry_out over every step of
-every pair at the model's width (all 4**width pairs up to 8 bits, else random ones).
+Where does a network keep the carry? Step t must read carry_in[t] to emit its bit, and
+must pass carry_out[t] on in its state; a trained network may do either in any unit. Some
+hold carry_out in a state unit; others keep it spread over several units of h, where no
+one unit holds it, and gather it into one gate of the next step (a candidate that is +1
+exactly when a carry comes in). So the *carry unit* is the unit, of any gate or state,
+whose value at each step correlates best, by absolute Pearson r, with carry_in or with
+carry_out at that step, over every step of every pair at the model's width (all
+4**width pairs up to 8 bits, else random ones).
 """
 
 from __future__ import annotations
@@ -69,12 +72,19 @@ def carries(pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:
     return carry_in, carry_out
 
 
+def title(name: str) -> str:
+    """``input gate``, ``candidate``, ``cell state``: what a cache entry of a cell holds."""
+    kind = "state" if name in STATES else "" if NAMES[name] == "candidate" else "gate"
+    return f"{NAMES[name]} {kind}".rstrip()
+
+
 @dataclass(frozen=True)
 class CarryUnit:
-    """The state unit that best tracks carry_out, and how well."""
+    """The unit that best tracks the carry, and how well."""
 
-    state: str  # "c" or "h"
+    name: str  # the gate or state it belongs to, as the cell's cache names it: "g", "h", ...
     unit: int
+    carry: str  # "in" (the carry into each bit) or "out" (the carry out of it)
     correlation: float  # signed Pearson r: a unit may hold the carry as a low value
     pairs: int  # how many pairs it was measured over, every step of each
     width: int
@@ -82,47 +92,58 @@ class CarryUnit:
 
     def describe(self) -> str:
         which = f"all {self.pairs:,}" if self.exhaustive else f"{self.pairs:,} random"
-        return (f"carry unit {self.state}{self.unit} ({NAMES[self.state]} state), "
-                f"r = {self.correlation:+.3f} over {which} {self.width}-bit pairs")  # fmt: skip
+        return (f"carry unit {self.name}{self.unit} ({title(self.name)}, carry {self.carry}): "
+                f"r = {self.correlation:+.3f}, {which} {self.width}-bit pairs")  # fmt: skip
 
     def to_dict(self) -> dict:
-        """JSON: state ("cell" or "hidden"), unit, correlation, pairs, width, exhaustive."""
-        return {"state": NAMES[self.state], "unit": self.unit, "correlation": self.correlation,
+        """JSON: of (e.g. "candidate", "cell state"), unit, carry ("in" or "out"),
+        correlation, pairs, width, exhaustive."""
+        return {"of": title(self.name), "unit": self.unit, "carry": self.carry, "correlation": self.correlation,
                 "pairs": self.pairs, "width": self.width, "exhaustive": self.exhaustive}  # fmt: skip
 
 
-def find_carry_unit(network: Network, config: TrainConfig) -> CarryUnit:
-    """Search every unit of c (if the cell has one) and h for the best |r| with carry_out.
+CARRIES = ("in", "out")
 
-    The pairs are run in chunks and only running sums are kept, so memory stays small
-    whatever the width; the random pairs above 8 bits come from the run's own seed, so
-    the same model always names the same unit.
+
+def carry_correlations(network: Network, config: TrainConfig) -> tuple[list[str], np.ndarray, Pairs]:
+    """Pearson r of every unit of every gate and state with carry_in and carry_out.
+
+    Returns (names, r, pairs): r is (2, A, H), for (carry in | carry out, the cache names
+    in ``names``, unit), states first. The pairs are run in chunks and only running sums
+    are kept, so memory stays small whatever the width; the random pairs above 8 bits come
+    from the run's own seed, so the same model always gives the same figures.
     """
     check_bits_layout(config)
     pairs = evaluation_pairs(config.bits, rng_for(config.seed, EVAL), CARRY_PAIRS)
-    states = [name for name in STATES if name in network.cell.state_names]
-    n_units = len(states) * network.cell.n_hidden
+    names = sorted(network.cell.state_names, key=lambda name: name not in STATES)
+    n_units = len(names) * network.cell.n_hidden
     n = 0
-    sum_x, sum_xx, sum_xy = np.zeros(n_units), np.zeros(n_units), np.zeros(n_units)
-    sum_y = 0.0  # carry_out is 0 or 1, so its sum of squares is its sum
+    sum_x, sum_xx = np.zeros(n_units), np.zeros(n_units)
+    sum_xy, sum_y = np.zeros((2, n_units)), np.zeros((2, 1))
     for start in range(0, len(pairs), CHUNK):
         chunk = pairs.take(slice(start, start + CHUNK))
         _, cache = network.forward(LAYOUT["bits"].inputs(chunk))
-        x = np.concatenate([cache[name] for name in states], axis=-1).astype(np.float64)  # (T, B, S*H)
-        x = x.reshape(-1, n_units)  # (T*B, S*H)
-        y = carries(chunk)[1].T.reshape(-1).astype(np.float64)  # (T*B,), time-major as x
-        n += len(y)
+        x = np.concatenate([cache[name] for name in names], axis=-1).astype(np.float64)  # (T, B, A*H)
+        x = x.reshape(-1, n_units)  # (T*B, A*H)
+        y = np.stack([carry.T.reshape(-1) for carry in carries(chunk)]).astype(np.float64)  # (2, T*B), time-major
+        n += y.shape[1]
         sum_x += x.sum(axis=0)
         sum_xx += (x * x).sum(axis=0)
         sum_xy += y @ x
-        sum_y += y.sum()
-    covariance = n * sum_xy - sum_x * sum_y
+        sum_y += y.sum(axis=1, keepdims=True)  # a carry is 0 or 1: its sum of squares is its sum
+    covariance = n * sum_xy - sum_x * sum_y  # (2, A*H)
     spread = np.sqrt(np.maximum(n * sum_xx - sum_x**2, 0.0) * (n * sum_y - sum_y**2))
-    r = np.divide(covariance, spread, out=np.zeros(n_units), where=spread > 0)
-    best = int(np.argmax(np.abs(r)))
-    state, unit = divmod(best, network.cell.n_hidden)
-    return CarryUnit(states[state], unit, float(r[best]), len(pairs), config.bits,
-                     config.bits <= EXHAUSTIVE_MAX_WIDTH)  # fmt: skip
+    r = np.divide(covariance, spread, out=np.zeros_like(covariance), where=spread > 0)
+    return names, r.reshape(2, len(names), network.cell.n_hidden), pairs
+
+
+def find_carry_unit(network: Network, config: TrainConfig) -> CarryUnit:
+    """The unit, of any gate or state, with the best |r| with carry_in or carry_out; a
+    state wins a tie."""
+    names, r, pairs = carry_correlations(network, config)
+    carry, name, unit = np.unravel_index(np.argmax(np.abs(r)), r.shape)
+    return CarryUnit(names[name], int(unit), CARRIES[carry], float(r[carry, name, unit]), len(pairs),
+                     pairs.width, config.bits <= EXHAUSTIVE_MAX_WIDTH)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from tui_lstm.inspection import NAMES, STATES, CarryUnit, SumInspection
+from tui_lstm.inspection import CarryUnit, SumInspection, title
 
 LABEL_WIDTH = 12
 STEP_WIDTH = 5  # "-0.43"; a column takes one more for the space between columns
@@ -33,12 +33,6 @@ def heat(value: float) -> Style:
 
 def number(value: float) -> str:
     return f"{value:.2f}" if abs(value) < 9.995 else f"{value:.1f}"
-
-
-def title(name: str) -> str:
-    """``input gate``, ``candidate``, ``cell state``: the rows under it are named i0, g0, c0."""
-    kind = "state" if name in STATES else "" if NAMES[name] == "candidate" else "gate"
-    return f"{NAMES[name]} {kind}".rstrip()
 
 
 def heat_row(table: Table, label: str | Text, values: np.ndarray, steps: range, end_section: bool = False) -> None:
@@ -84,7 +78,7 @@ class StepTable:
         bits("carry in", seen.carry_in)
         bits("carry out", seen.carry_out)
         if self.carry is not None:  # beside the true carry it tracks, as well as in its block
-            carry_values = seen.states[self.carry.state][:, self.carry.unit]  # (T,)
+            carry_values = (seen.gates | seen.states)[self.carry.name][:, self.carry.unit]  # (T,)
             heat_row(table, self.carry_label(), carry_values, steps)
         bits("sum", seen.sum_bits)
         heat_row(table, "P(bit = 1)", seen.probabilities, steps)
@@ -100,12 +94,12 @@ class StepTable:
         return Text(f"{bit}✗", "bold red reverse")
 
     def carry_label(self) -> Text:
-        return Text(f" {self.carry.state}{self.carry.unit} ◀ carry", "bold reverse")
+        return Text(f" {self.carry.name}{self.carry.unit} ◀ carry", "bold reverse")
 
     def heatmap(self, table: Table, name: str, values: np.ndarray, steps: range) -> None:
         """A title row, then one row per unit of one gate or state (values (T, H))."""
         table.add_row(Text(title(name), "bold"))
         for unit in range(values.shape[1]):
-            is_carry = self.carry is not None and (self.carry.state, self.carry.unit) == (name, unit)
+            is_carry = self.carry is not None and (self.carry.name, self.carry.unit) == (name, unit)
             label = self.carry_label() if is_carry else Text(f" {name}{unit}")
             heat_row(table, label, values[:, unit], steps, end_section=unit == values.shape[1] - 1)

@@ -133,7 +133,7 @@ class Trainer:
             order = self.shuffle_rng.permutation(cfg.samples) if cfg.shuffle else np.arange(cfg.samples)
             started, paused_before = time.perf_counter(), control.paused_seconds
             fit = self.backend.fit_epoch(
-                self.train, order, cfg.batch_size, control, self._batch_reporter(epoch, started)
+                epoch, self.train, order, cfg.batch_size, control, self._batch_reporter(epoch, started)
             )
             seconds = time.perf_counter() - started - (control.paused_seconds - paused_before)
             summary.train_seconds += seconds

@@ -39,8 +39,9 @@ BatchCallback = Callable[[int, float], None]  # (batches done, batch loss)
 class Backend(Protocol):
     name: str
 
-    def fit_epoch(self, data: Dataset, order: np.ndarray, batch_size: int,
-                  control: Control, on_batch: BatchCallback) -> EpochFit: ...
+    def fit_epoch(self, epoch: int, data: Dataset, order: np.ndarray, batch_size: int,
+                  control: Control, on_batch: BatchCallback) -> EpochFit:
+        """One pass over ``data`` in ``order``; ``epoch`` (1-based) places it in the run."""
 
     def evaluate(self, data: Dataset) -> tuple[float, np.ndarray]:
         """(mean loss, (N, K) probabilities)."""

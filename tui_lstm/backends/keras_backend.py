@@ -254,8 +254,8 @@ class KerasBackend:
 
     # -- the protocol, callable from any thread -------------------------------------
 
-    def fit_epoch(self, data, order, batch_size, control, on_batch):
-        return self._call(self._fit_epoch, data, order, batch_size, control, on_batch)
+    def fit_epoch(self, epoch, data, order, batch_size, control, on_batch):
+        return self._call(self._fit_epoch, data, order, batch_size, control, on_batch)  # no setting varies by epoch
 
     def evaluate(self, data):
         return self._call(self._evaluate, data)

@@ -69,14 +69,14 @@ class NumpyBackend:
         self.loss = make_loss(config.loss, exponents)
         self.optimizer = make_optimizer(config.optimizer, config.lr)
         self.clip = config.clip
-        self.state_noise = config.state_noise
+        self.config = config
         self.noise_rng = rng_for(config.seed, NOISE)
 
-    def fit_epoch(self, data, order, batch_size, control, on_batch):
+    def fit_epoch(self, epoch, data, order, batch_size, control, on_batch):
         net, loss_fn, optimizer = self.network, self.loss, self.optimizer
         outputs = np.zeros((len(data), net.head.n_out * (data.x.shape[0] if net.head.per_step else 1)))
         total, seen = 0.0, 0
-        noise = self._epoch_noise(data.x.shape[0], len(order))
+        noise = self._epoch_noise(self.config.state_noise_at(epoch), data.x.shape[0], len(order))
         for step, start in enumerate(range(0, len(order), batch_size)):
             if control.checkpoint():
                 return EpochFit(total / max(seen, 1), outputs, complete=False)
@@ -95,13 +95,13 @@ class NumpyBackend:
             on_batch(step + 1, loss)
         return EpochFit(total / seen, loss_fn.probabilities(outputs), complete=True)
 
-    def _epoch_noise(self, steps: int, rows: int) -> np.ndarray | None:
+    def _epoch_noise(self, std: float, steps: int, rows: int) -> np.ndarray | None:
         """The state noise for a whole epoch, (T, N, H), drawn in one call."""
-        if not self.state_noise:
+        if not std:
             return None
         shape = (steps, rows, self.network.cell.n_hidden)
         noise = self.noise_rng.standard_normal(shape, dtype=np.float32)
-        noise *= np.float32(self.state_noise)
+        noise *= np.float32(std)
         return noise
 
     def evaluate(self, data):
