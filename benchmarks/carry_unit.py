@@ -1,7 +1,7 @@
 """How well one unit of a trained `fast` model tracks the carry, over every 7-bit pair.
 
 Issue 5's target: the carry unit's |r| with the true carry is at least 0.95. Side by
-side, the `fast` preset as it is (state noise 0.3 rising by 0.01 an epoch to 1.0, 80
+side, the `fast` preset as it is (state noise 0.3 rising by 0.02 an epoch to 1.0, 80
 epochs) and with the noise held at 0.3 for the same 80 epochs. For each seed:
 
 - the carry unit that `tui-lstm inspect` names (any gate or state, against the carry
