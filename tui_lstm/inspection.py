@@ -141,7 +141,8 @@ def find_carry_unit(network: Network, config: TrainConfig) -> CarryUnit:
     """The unit, of any gate or state, with the best |r| with carry_in or carry_out; a
     state wins a tie."""
     names, r, pairs = carry_correlations(network, config)
-    carry, name, unit = np.unravel_index(np.argmax(np.abs(r)), r.shape)
+    by_name = np.abs(r).transpose(1, 0, 2)  # (A, 2, H): the first maximum is a state's, if one ties
+    name, carry, unit = np.unravel_index(np.argmax(by_name), by_name.shape)
     return CarryUnit(names[name], int(unit), CARRIES[carry], float(r[carry, name, unit]), len(pairs),
                      pairs.width, config.bits <= EXHAUSTIVE_MAX_WIDTH)  # fmt: skip
 
