@@ -5,8 +5,10 @@
 Trains the ``report`` preset (NumPy) and ``report-keras`` (Keras) with the same seeds and
 prints, per run and as a mean over seeds: the time of one training epoch (mean over all
 epochs, and the median, which leaves out Keras' first epoch spent tracing its graph),
-the test bit and exact accuracy on the report's 100 rows, and the exact accuracy over
-all 16,384 pairs, which the 100 rows hide.
+the test bit and exact accuracy on the report's 100 rows, and the bit and exact accuracy
+over all 16,384 pairs, which the 100 rows hide: 100 rows are 800 bits, so at the 99.4%
+the report's model gets over all pairs, one seed's rows show anything from 98.6% to
+99.9%.
 
 The keras backend's epoch ends with a forward pass over the training set (Keras' fit
 keeps its predictions to itself); the "of it, outputs" column measures that pass alone,
@@ -60,6 +62,7 @@ class Result:
     outputs_seconds: float  # one forward pass over the training set
     test_bit: float
     test_exact: float
+    exhaustive_bit: float
     exhaustive_exact: float
 
 
@@ -76,7 +79,7 @@ def run(backend_name: str, seed: int, epochs: int) -> Result:
     return Result(
         backend_name, seed, statistics.mean(backend.epoch_seconds), statistics.median(backend.epoch_seconds),
         statistics.median(passes), summary.test_bit_accuracy, summary.test_exact_accuracy,
-        summary.exhaustive_exact_accuracy,
+        summary.exhaustive_bit_accuracy, summary.exhaustive_exact_accuracy,
     )  # fmt: skip
 
 
@@ -96,16 +99,17 @@ def main() -> None:
             results[name].append(result)
     blas = os.environ.get("OPENBLAS_NUM_THREADS", "default")
     table = Table("preset", "seed", "epoch s (mean)", "epoch s (median)", "of it, outputs s",
-                  "test bits", "test exact", "all pairs exact",
+                  "test bits", "test exact", "all pairs bits", "all pairs exact",
                   title=f"report model, {args.epochs} epochs, OPENBLAS_NUM_THREADS={blas}, "
                         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")  # fmt: skip
-    fields = ("epoch_mean", "epoch_median", "outputs_seconds", "test_bit", "test_exact", "exhaustive_exact")
+    fields = ("epoch_mean", "epoch_median", "outputs_seconds", "test_bit", "test_exact", "exhaustive_bit",
+              "exhaustive_exact")  # fmt: skip
     for name in names:
         rows = [(str(r.seed), *(getattr(r, f) for f in fields)) for r in results[name]]
         rows.append(("mean", *(statistics.mean(getattr(r, f) for r in results[name]) for f in fields)))
-        for i, (seed, mean, median, outputs, bit, exact, every) in enumerate(rows):
+        for i, (seed, mean, median, outputs, bit, exact, every_bit, every) in enumerate(rows):
             table.add_row(PRESETS[name], seed, f"{mean:.3f}", f"{median:.3f}", f"{outputs:.3f}", f"{bit:.2%}",
-                          f"{exact:.0%}", f"{every:.2%}", style="bold" if seed == "mean" else None,
+                          f"{exact:.0%}", f"{every_bit:.2%}", f"{every:.2%}", style="bold" if seed == "mean" else None,
                           end_section=i == len(rows) - 1)  # fmt: skip
     console.print(table)
 

@@ -50,6 +50,11 @@ def test_json_summary(tmp_path, capsys):
         assert key in report
     assert report["seed"] == 3 and report["epochs_run"] == 2 and report["run_dir"] == str(tmp_path / "r")
     assert set(report["generalization"]) == {"16", "32", "64"}
+    assert main(["eval", str(tmp_path / "r"), "--json"]) == 0  # the saved model, scored again
+    scores = json.loads(capsys.readouterr().out)
+    assert (report["exhaustive_exact_accuracy"], report["exhaustive_bit_accuracy"]) == (
+        scores["exact_accuracy"], scores["bit_accuracy"])  # fmt: skip
+    assert report["exhaustive_exact_accuracy"] < report["exhaustive_bit_accuracy"] < 1  # two epochs: not yet right
 
 
 def test_plain_progress_lines_when_not_a_terminal(tmp_path):

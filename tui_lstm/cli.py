@@ -154,6 +154,7 @@ def cmd_train(args) -> int:
             "preset": config.preset, "seed": config.seed, "state": trainer.state,
             "epochs_run": summary.epochs_run, "train_seconds": summary.train_seconds,
             "exhaustive_exact_accuracy": summary.exhaustive_exact_accuracy,
+            "exhaustive_bit_accuracy": summary.exhaustive_bit_accuracy,
             "exhaustive_pairs": summary.exhaustive_pairs,
             "test_exact_accuracy": summary.test_exact_accuracy,
             "test_bit_accuracy": summary.test_bit_accuracy,

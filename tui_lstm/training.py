@@ -78,6 +78,7 @@ class RunSummary:
     epochs_run: int = 0
     train_seconds: float = 0.0
     exhaustive_exact_accuracy: float | None = None
+    exhaustive_bit_accuracy: float | None = None  # the test bit accuracy without the 100 rows' luck
     exhaustive_pairs: int = 0
     test_exact_accuracy: float | None = None
     test_bit_accuracy: float | None = None
@@ -214,5 +215,6 @@ class Trainer:
             return
         full = self._last_exhaustive or self._exhaustive()  # a divergence restores that very model
         summary.exhaustive_exact_accuracy, summary.exhaustive_pairs = full.exact_accuracy, full.pairs
+        summary.exhaustive_bit_accuracy = full.bit_accuracy
         if self.config.layout == "bits":
             summary.generalization = generalization(self.backend, rng_for(self.config.seed, EVAL))
