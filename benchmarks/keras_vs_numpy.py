@@ -90,7 +90,7 @@ def main() -> None:
     parser.add_argument("--backends", default="numpy,keras")
     args = parser.parse_args()
     names = args.backends.split(",")
-    console = Console()
+    console = Console(width=120)  # the whole table, also when the output goes to a file
     results: dict[str, list[Result]] = {name: [] for name in names}
     for seed in range(args.seeds):  # the backends take turns, so both see the same load
         for name in names:
