@@ -20,8 +20,8 @@ import argparse
 
 import numpy as np
 
-from tui_lstm.inspection import STATES, carry_correlations, find_carry_unit
 from tui_lstm.config import preset
+from tui_lstm.inspection import STATES, carry_correlations, find_carry_unit
 from tui_lstm.training import Trainer
 
 TARGET = 0.95

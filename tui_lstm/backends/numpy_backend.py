@@ -68,8 +68,7 @@ class NumpyBackend:
         exponents = layout.bit_exponents(config.bits) if config.loss == "weighted-mse" else None
         self.loss = make_loss(config.loss, exponents)
         self.optimizer = make_optimizer(config.optimizer, config.lr)
-        self.clip = config.clip
-        self.config = config
+        self.config = config  # clipping and the state noise's schedule, read each epoch
         self.noise_rng = rng_for(config.seed, NOISE)
 
     def fit_epoch(self, epoch, data, order, batch_size, control, on_batch):
@@ -85,8 +84,8 @@ class NumpyBackend:
             logits, cache = net.forward(data.x[:, rows], batch_noise)
             loss, dlogits = loss_fn(logits, data.y[rows])
             grads = net.flatten(net.backward(dlogits, cache))
-            if self.clip:
-                clip_global_norm(grads, self.clip)
+            if self.config.clip:
+                clip_global_norm(grads, self.config.clip)
             optimizer.lr = control.lr
             optimizer.step(net.flat, grads)
             outputs[rows] = logits
