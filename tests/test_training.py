@@ -5,6 +5,7 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
 from tui_lstm.backends.numpy_backend import NumpyBackend
 from tui_lstm.config import preset
@@ -33,6 +34,19 @@ def test_the_noise_of_each_epoch_reaches_the_cell():
             for epoch in (1, 2)]  # fmt: skip
     assert fits[0][0] == fits[0][1]
     assert fits[1][0] != fits[1][1]
+
+
+def test_clipping_bounds_each_step():
+    """Plain SGD moves the weights by lr times the gradient: clipped to norm 0.01, by at most 0.01."""
+    config = preset("fast", optimizer="sgd", lr=1.0, samples=64, state_noise=0.0, noise_rise=0.0, resample=False)
+    moves = []
+    for clip in (0.0, 0.01):
+        backend = NumpyBackend(config.replace(clip=clip))
+        before = backend.snapshot()
+        trainer = Trainer(config)
+        backend.fit_epoch(1, trainer.train, np.arange(64), 64, trainer.control, lambda *_: None)
+        moves.append(np.linalg.norm(backend.snapshot() - before))
+    assert moves[0] > 0.05 and moves[1] == pytest.approx(0.01, rel=1e-4)  # unclipped: 0.065
 
 
 def test_events_arrive_in_order():
