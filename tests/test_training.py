@@ -3,6 +3,7 @@
 import dataclasses
 import threading
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -87,7 +88,9 @@ def test_divergence_stops_the_run_and_keeps_the_last_good_model():
     """A relu RNN with weights of +-1 explodes through time: the loss turns NaN at once."""
     trainer = Trainer(preset("fast", **DIVERGING))
     before = {name: p.copy() for name, p in trainer.backend.network.params.items()}
-    trainer.run()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and quietly: the one line says it all
+        trainer.run()
     assert trainer.state == "diverged"
     assert "kept the model of epoch 0" in trainer.summary.message
     assert trainer.history == []

@@ -56,6 +56,11 @@ def load_params(path: Path, expected: dict[str, tuple]) -> dict[str, np.ndarray]
     return params
 
 
+# A diverging run overflows to inf and NaN: the trainer sees that in the loss, stops and
+# says so in one line, so NumPy's warnings on the way there are only noise on stderr.
+DIVERGING_QUIETLY = np.errstate(over="ignore", invalid="ignore")
+
+
 class NumpyBackend:
     name = "numpy"
 
@@ -71,6 +76,7 @@ class NumpyBackend:
         self.config = config  # clipping and the state noise's schedule, read each epoch
         self.noise_rng = rng_for(config.seed, NOISE)
 
+    @DIVERGING_QUIETLY
     def fit_epoch(self, epoch, data, order, batch_size, control, on_batch):
         net, loss_fn, optimizer = self.network, self.loss, self.optimizer
         outputs = np.zeros((len(data), net.head.n_out * (data.x.shape[0] if net.head.per_step else 1)))
@@ -103,10 +109,12 @@ class NumpyBackend:
         noise *= np.float32(std)
         return noise
 
+    @DIVERGING_QUIETLY
     def evaluate(self, data):
         logits = self.network.logits(data.x)
         return self.loss(logits, data.y)[0], self.loss.probabilities(logits)
 
+    @DIVERGING_QUIETLY
     def predict(self, x):
         return self.loss.probabilities(self.network.logits(x))
 
