@@ -22,7 +22,7 @@ CELLS = ("rnn", "lstm", "gru")
 
 @pytest.fixture(scope="module")
 def fast_run(tmp_path_factory):
-    """A run folder of the fast preset, seed 0 (about a second of training; the final
+    """A run folder of the fast preset, seed 0 (two seconds or so of training; the final
     test on longer numbers cut to 50 pairs a width)."""
     out = tmp_path_factory.mktemp("runs") / "fast"
     with pytest.MonkeyPatch.context() as patch:
