@@ -13,7 +13,7 @@ from importlib.util import find_spec
 import pytest
 from rich.text import Text
 from textual.widgets import Input, Label, Select, Sparkline, Static
-from tui_helpers import quick_final_tests, small, training_threads, wait_until
+from tui_helpers import quick_final_tests, small, start_and_wait_for_an_epoch, training_threads, wait_until
 
 from tui_lstm.backends import make_backend
 from tui_lstm.backends.numpy_backend import NumpyBackend
@@ -91,8 +91,7 @@ async def test_at_80_columns_the_rows_stay_whole_and_bits_go_under_the_table():
 async def test_pause_and_resume():
     app = TuiLstmApp(LONG)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("s")
-        await wait_until(pilot, lambda: app.trainer is not None and len(app.trainer.history) >= 1)
+        await start_and_wait_for_an_epoch(pilot)
         await pilot.press("p")
         assert app.trainer.control.paused and "paused" in status(app)
         await pilot.pause(0.3)  # an epoch being measured may still land
@@ -110,8 +109,7 @@ async def test_stop_ends_the_run_and_unlocks_the_fields():
     app = TuiLstmApp(LONG)
     async with app.run_test(size=SIZE) as pilot:
         panel = app.query_one(Hyperparams)
-        await pilot.press("s")
-        await wait_until(pilot, lambda: app.trainer is not None and len(app.trainer.history) >= 1)
+        await start_and_wait_for_an_epoch(pilot)
         assert panel.control("hidden").disabled and panel.control("cell").disabled
         assert not panel.control("lr").disabled
         await pilot.press("x")
@@ -124,8 +122,7 @@ async def test_stop_ends_the_run_and_unlocks_the_fields():
 async def test_stopped_run_continues_from_where_it_was():
     app = TuiLstmApp(LONG)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("s")
-        await wait_until(pilot, lambda: app.trainer is not None and len(app.trainer.history) >= 1)
+        await start_and_wait_for_an_epoch(pilot)
         await pilot.press("x")
         await wait_until(pilot, lambda: not app.live)
         trainer, epochs = app.trainer, len(app.trainer.history)
@@ -139,8 +136,7 @@ async def test_stopped_run_continues_from_where_it_was():
 async def test_learning_rate_changes_mid_run():
     app = TuiLstmApp(LONG)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("s")
-        await wait_until(pilot, lambda: app.trainer is not None and len(app.trainer.history) >= 1)
+        await start_and_wait_for_an_epoch(pilot)
         app.query_one("#field-lr", Input).value = "0.002"  # as typed (typing under pilot is slow)
         await pilot.pause()
         assert app.trainer.control.lr == 0.002
@@ -260,8 +256,7 @@ async def test_save_and_open_a_run(tmp_path):
 async def test_quitting_mid_training_ends_the_thread_within_a_second():
     app = TuiLstmApp(LONG)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("s")
-        await wait_until(pilot, lambda: app.trainer is not None and len(app.trainer.history) >= 1)
+        await start_and_wait_for_an_epoch(pilot)
         assert training_threads()
         started = time.monotonic()
         await pilot.press("q")
@@ -291,8 +286,7 @@ async def test_an_error_in_training_is_shown_and_the_app_keeps_running(monkeypat
 async def test_reset_mid_run_throws_the_model_away():
     app = TuiLstmApp(LONG)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("s")
-        await wait_until(pilot, lambda: app.trainer is not None and len(app.trainer.history) >= 1)
+        await start_and_wait_for_an_epoch(pilot)
         await pilot.press("r")
         await pilot.pause()
         assert not app.live and not training_threads()
@@ -333,8 +327,7 @@ def test_choosing_keras_does_not_import_tensorflow():
 async def test_the_keras_backend_trains_in_the_console():
     app = TuiLstmApp(small(backend="keras", epochs=10_000))
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("s")
-        await wait_until(pilot, lambda: app.trainer is not None and len(app.trainer.history) >= 1, timeout=120)
+        await start_and_wait_for_an_epoch(pilot, timeout=120)
         await pilot.press("p", "t")  # keras' own thread is held paused: reading the model must not wait on it
         assert "keras model predicts and saves between runs only" in notices(app)
         assert app.screen is app.screen_stack[0]

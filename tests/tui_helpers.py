@@ -36,6 +36,13 @@ async def wait_until(pilot, condition, timeout: float = 30.0) -> None:
         await pilot.pause(0.05)
 
 
+async def start_and_wait_for_an_epoch(pilot, timeout: float = 30.0) -> None:
+    """Press s, and let the app run until the run's first epoch is in its history."""
+    app = pilot.app
+    await pilot.press("s")
+    await wait_until(pilot, lambda: app.trainer is not None and len(app.trainer.history) >= 1, timeout)
+
+
 def training_threads() -> list[int]:
     """Ids of threads inside Trainer.run right now."""
     return [

@@ -127,7 +127,7 @@ def run_console(config: TrainConfig, start: bool = False) -> int:
 
 def cmd_train(args) -> int:
     from tui_lstm.headless import Progress
-    from tui_lstm.runs import RunError, check_writable, fresh_run_dir, save_run
+    from tui_lstm.runs import RunError, check_writable, end_figures, fresh_run_dir, save_run
     from tui_lstm.training import Trainer
 
     config = config_from(args)
@@ -148,19 +148,9 @@ def cmd_train(args) -> int:
         trainer.control.stop()
         worker.join()
     save_run(out, trainer)
-    summary = trainer.summary
     if args.json:
-        print(json.dumps({
-            "preset": config.preset, "seed": config.seed, "state": trainer.state,
-            "epochs_run": summary.epochs_run, "train_seconds": summary.train_seconds,
-            "exhaustive_exact_accuracy": summary.exhaustive_exact_accuracy,
-            "exhaustive_bit_accuracy": summary.exhaustive_bit_accuracy,
-            "exhaustive_pairs": summary.exhaustive_pairs,
-            "test_exact_accuracy": summary.test_exact_accuracy,
-            "test_bit_accuracy": summary.test_bit_accuracy,
-            "generalization": {str(w): a for w, a in summary.generalization.items()},
-            "run_dir": str(out), "config": json.loads(config.to_json()),
-        }))  # fmt: skip
+        print(json.dumps({"preset": config.preset, "seed": config.seed, **end_figures(trainer),
+                          "run_dir": str(out), "config": json.loads(config.to_json())}))  # fmt: skip
     else:
         print(f"saved to {out}")
     return 1 if trainer.state == "diverged" else 0

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tui_lstm.config import TrainConfig
+from tui_lstm.evaluate import RANDOM_EVAL_PAIRS
 from tui_lstm.nn.activations import sigmoid
 from tui_lstm.nn.network import Network
 from tui_lstm.seeding import EVAL, rng_for
@@ -33,7 +34,6 @@ from tui_lstm.task import (
     EXHAUSTIVE_MAX_WIDTH, LAYOUT, Pairs, bits_to_int, evaluation_pairs, operand_bits, pair_for, sum_bits,
 )  # fmt: skip
 
-CARRY_PAIRS = 16_384  # random pairs for the carry search where a width has too many to list
 CHUNK = 4096  # pairs per forward pass in the carry search, to bound the cache's memory
 STATES = ("c", "h")  # cache entries that are states; the cell's other entries are gates
 NAMES = {
@@ -114,7 +114,7 @@ def carry_correlations(network: Network, config: TrainConfig) -> tuple[list[str]
     from the run's own seed, so the same model always gives the same figures.
     """
     check_bits_layout(config)
-    pairs = evaluation_pairs(config.bits, rng_for(config.seed, EVAL), CARRY_PAIRS)
+    pairs = evaluation_pairs(config.bits, rng_for(config.seed, EVAL), RANDOM_EVAL_PAIRS)  # the all-pairs score's
     names = sorted(network.cell.state_names, key=lambda name: name not in STATES)
     n_units = len(names) * network.cell.n_hidden
     n = 0

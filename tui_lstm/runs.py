@@ -91,9 +91,13 @@ def save_run(directory: Path, trainer: Trainer) -> Path:
     trainer.backend.save(directory)
     rows = result_rows(trainer.backend, trainer.config, trainer.test.pairs)
     (directory / RESULTS).write_text("\n".join(rows) + "\n")
-    summary = {"state": trainer.state, **asdict(trainer.summary)}
-    (directory / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
+    (directory / SUMMARY).write_text(json.dumps(end_figures(trainer), indent=2) + "\n")
     return directory
+
+
+def end_figures(trainer: Trainer) -> dict:
+    """What summary.json holds: the run's state and its RunSummary, as plain JSON types."""
+    return {"state": trainer.state, **asdict(trainer.summary)}
 
 
 @dataclass

@@ -142,15 +142,11 @@ class Trainer:
                 self.state = "stopped"
                 break
             if not math.isfinite(fit.loss):
-                self.backend.restore(good)
-                self.state = "diverged"
-                summary.message = f"loss became {fit.loss} in epoch {epoch}; kept the model of epoch {epoch - 1}"
+                self._diverged(good, epoch, f"loss became {fit.loss}")
                 break
             metrics, predictions = self._measure(epoch, fit)
             if not math.isfinite(metrics.val_loss):
-                self.backend.restore(good)
-                self.state = "diverged"
-                summary.message = f"test loss became {metrics.val_loss} in epoch {epoch}; kept the model of epoch {epoch - 1}"
+                self._diverged(good, epoch, f"test loss became {metrics.val_loss}")
                 break
             good = self.backend.snapshot()
             self.history.append(metrics)
@@ -172,6 +168,12 @@ class Trainer:
         self._final_tests()
         self.on_event(RunFinished(self.state, summary))
         return summary
+
+    def _diverged(self, good, epoch: int, what: str) -> None:
+        """Put back the model of the epoch before, and say what broke."""
+        self.backend.restore(good)
+        self.state = "diverged"
+        self.summary.message = f"{what} in epoch {epoch}; kept the model of epoch {epoch - 1}"
 
     def _batch_reporter(self, epoch: int, started: float):
         steps = self.config.steps_per_epoch

@@ -177,14 +177,12 @@ class TuiLstmApp(App[None]):
         if not self.live:
             self.notify("not training")
             return
-        if self.trainer is None:  # still building the model
-            self.train_worker.cancel()
-        else:
-            self.trainer.control.stop()
+        self._end_run()
         self.status.state = "stopping"
 
     def _end_run(self) -> None:
-        """End a live run at its next batch (a stop skips the slow final tests)."""
+        """End a live run at its next batch (a stop skips the slow final tests), or
+        before it begins while the model is still being built."""
         if not self.live:
             return
         if self.trainer is not None:
