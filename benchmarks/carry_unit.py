@@ -44,8 +44,10 @@ def main() -> None:
             states = [k for k, name in enumerate(names) if name in STATES]
             state_best = np.abs(r[1, states]).max()  # row 1: the carry out
             where = f"{carry.name}{carry.unit} {carry.carry:>3}"
-            print(f"{variant:10} {seed:>4} {where:>24} {carry.correlation:>+7.3f} {state_best:>11.3f} "
-                  f"{summary.exhaustive_exact_accuracy:>9.2%} {summary.generalization[64]:>8.2%}")  # fmt: skip
+            print(
+                f"{variant:10} {seed:>4} {where:>24} {carry.correlation:>+7.3f} {state_best:>11.3f} "
+                f"{summary.exhaustive_exact_accuracy:>9.2%} {summary.generalization[64]:>8.2%}"
+            )
             found.append(abs(carry.correlation))
         hits = sum(r >= TARGET for r in found)
         print(f"{variant}: |r| >= {TARGET} in {hits}/{args.seeds} seeds, lowest {min(found):.3f}\n")

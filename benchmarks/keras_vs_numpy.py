@@ -77,10 +77,16 @@ def run(backend_name: str, seed: int, epochs: int) -> Result:
         backend.predict(trainer.train.x)
         passes.append(time.perf_counter() - started)
     return Result(
-        backend_name, seed, statistics.mean(backend.epoch_seconds), statistics.median(backend.epoch_seconds),
-        statistics.median(passes), summary.test_bit_accuracy, summary.test_exact_accuracy,
-        summary.exhaustive_bit_accuracy, summary.exhaustive_exact_accuracy,
-    )  # fmt: skip
+        backend_name,
+        seed,
+        statistics.mean(backend.epoch_seconds),
+        statistics.median(backend.epoch_seconds),
+        statistics.median(passes),
+        summary.test_bit_accuracy,
+        summary.test_exact_accuracy,
+        summary.exhaustive_bit_accuracy,
+        summary.exhaustive_exact_accuracy,
+    )
 
 
 def main() -> None:
@@ -98,19 +104,45 @@ def main() -> None:
             console.print(f"{PRESETS[name]} seed {seed}: {result}", style="dim")
             results[name].append(result)
     blas = os.environ.get("OPENBLAS_NUM_THREADS", "default")
-    table = Table("preset", "seed", "epoch s (mean)", "epoch s (median)", "of it, outputs s",
-                  "test bits", "test exact", "all pairs bits", "all pairs exact",
-                  title=f"report model, {args.epochs} epochs, OPENBLAS_NUM_THREADS={blas}, "
-                        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")  # fmt: skip
-    fields = ("epoch_mean", "epoch_median", "outputs_seconds", "test_bit", "test_exact", "exhaustive_bit",
-              "exhaustive_exact")  # fmt: skip
+    table = Table(
+        "preset",
+        "seed",
+        "epoch s (mean)",
+        "epoch s (median)",
+        "of it, outputs s",
+        "test bits",
+        "test exact",
+        "all pairs bits",
+        "all pairs exact",
+        title=f"report model, {args.epochs} epochs, OPENBLAS_NUM_THREADS={blas}, "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
+    )
+    fields = (
+        "epoch_mean",
+        "epoch_median",
+        "outputs_seconds",
+        "test_bit",
+        "test_exact",
+        "exhaustive_bit",
+        "exhaustive_exact",
+    )
     for name in names:
         rows = [(str(r.seed), *(getattr(r, f) for f in fields)) for r in results[name]]
         rows.append(("mean", *(statistics.mean(getattr(r, f) for r in results[name]) for f in fields)))
         for i, (seed, mean, median, outputs, bit, exact, every_bit, every) in enumerate(rows):
-            table.add_row(PRESETS[name], seed, f"{mean:.3f}", f"{median:.3f}", f"{outputs:.3f}", f"{bit:.2%}",
-                          f"{exact:.0%}", f"{every_bit:.2%}", f"{every:.2%}", style="bold" if seed == "mean" else None,
-                          end_section=i == len(rows) - 1)  # fmt: skip
+            table.add_row(
+                PRESETS[name],
+                seed,
+                f"{mean:.3f}",
+                f"{median:.3f}",
+                f"{outputs:.3f}",
+                f"{bit:.2%}",
+                f"{exact:.0%}",
+                f"{every_bit:.2%}",
+                f"{every:.2%}",
+                style="bold" if seed == "mean" else None,
+                end_section=i == len(rows) - 1,
+            )
     console.print(table)
 
 

@@ -26,9 +26,7 @@ print(json.dumps({{
 CASES = {
     "python + numpy": "import numpy",
     "headless fast run": (
-        "from tui_lstm.config import preset\n"
-        "from tui_lstm.training import Trainer\n"
-        "Trainer(preset('fast')).run()"
+        "from tui_lstm.config import preset\nfrom tui_lstm.training import Trainer\nTrainer(preset('fast')).run()"
     ),
     "headless report run, 2 epochs": (
         "from tui_lstm.config import preset\n"
@@ -41,7 +39,9 @@ CASES = {
 def main() -> None:
     print(f"{'what':32} {'peak MB':>8} {'textual':>8} {'tensorflow':>10}")
     for name, body in CASES.items():
-        out = subprocess.run([sys.executable, "-c", PROBE.format(body=body)], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", PROBE.format(body=body)], capture_output=True, text=True, check=True
+        )
         r = json.loads(out.stdout.strip().splitlines()[-1])
         print(f"{name:32} {r['peak_mb']:>8.1f} {str(r['textual']):>8} {str(r['tensorflow']):>10}")
     print("target: the headless fast run under 150 MB, with neither textual nor tensorflow imported")

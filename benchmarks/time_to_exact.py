@@ -17,7 +17,9 @@ from tui_lstm.config import preset
 from tui_lstm.training import EpochDone, Trainer
 
 
-def first_exact(name: str, seed: int, until_exact: bool = False, **overrides) -> tuple[float | None, int | None, Trainer]:
+def first_exact(
+    name: str, seed: int, until_exact: bool = False, **overrides
+) -> tuple[float | None, int | None, Trainer]:
     """Train seconds and epoch at which every pair was first exactly right (None: never)."""
     hit: list[tuple[float, int]] = []
     trainer = Trainer(preset(name, seed=seed, **overrides), until_exact=until_exact)
@@ -49,8 +51,10 @@ def main() -> None:
             print(f"{name:14} {seed:>4} {epoch or '-':>6} {seconds if seconds is not None else float('inf'):>17.3f}")
         medians[name] = statistics.median(times)
     ratio = medians["iamtrask-rnn"] / medians["fast"]
-    print(f"\nmedian train seconds to all 16,384 pairs exact: fast {medians['fast']:.3f}, "
-          f"iamtrask-rnn {medians['iamtrask-rnn']:.3f}: fast is {ratio:.1f}x quicker (target >= 10x)")  # fmt: skip
+    print(
+        f"\nmedian train seconds to all 16,384 pairs exact: fast {medians['fast']:.3f}, "
+        f"iamtrask-rnn {medians['iamtrask-rnn']:.3f}: fast is {ratio:.1f}x quicker (target >= 10x)"
+    )
 
     print(f"\n{'seed':>4} {'all pairs':>10} {'16-bit':>8} {'32-bit':>8} {'64-bit':>8}  (fast, full preset run)")
     perfect = 0
@@ -60,7 +64,8 @@ def main() -> None:
         g = s.generalization
         perfect += g[64] == 1.0
         print(f"{seed:>4} {s.exhaustive_exact_accuracy:>10.2%} {g[16]:>8.2%} {g[32]:>8.2%} {g[64]:>8.2%}")
-    print(f"fast models exact on all 10,000 random 64-bit pairs: {perfect}/{args.generalization_seeds} seeds (target >= 9)")
+    seeds = args.generalization_seeds
+    print(f"fast models exact on all 10,000 random 64-bit pairs: {perfect}/{seeds} seeds (target >= 9)")
 
 
 if __name__ == "__main__":

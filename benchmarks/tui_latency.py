@@ -134,16 +134,22 @@ def main() -> None:
 
     launches = [first_frame() for _ in range(args.launches)]
     wall, cpu = sorted(w for w, _ in launches), sorted(c for _, c in launches)
-    print(f"first frame: median {statistics.median(wall):.3f}s, worst {wall[-1]:.3f}s over "
-          f"{args.launches} launches (target < 1 s); CPU used by then: median {statistics.median(cpu):.2f}s; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")  # fmt: skip
+    print(
+        f"first frame: median {statistics.median(wall):.3f}s, worst {wall[-1]:.3f}s over "
+        f"{args.launches} launches (target < 1 s); CPU used by then: median {statistics.median(cpu):.2f}s; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     latencies, rate, quit_seconds = while_training(args.presses, args.seconds)
     p95 = statistics.quantiles(latencies, n=20, method="inclusive")[-1] if len(latencies) > 1 else latencies[0]
-    print(f"key to effect while training: median {statistics.median(latencies) * 1000:.1f} ms, "
-          f"p95 {p95 * 1000:.1f} ms, worst {max(latencies) * 1000:.1f} ms over {len(latencies)} presses "
-          f"(target p95 < 100 ms)")  # fmt: skip
-    print(f"terminal output while training at {COLUMNS}x{ROWS}: {rate / 1024:.1f} KB/s over "
-          f"{args.seconds:g}s (target < 50 KB/s)")  # fmt: skip
+    print(
+        f"key to effect while training: median {statistics.median(latencies) * 1000:.1f} ms, "
+        f"p95 {p95 * 1000:.1f} ms, worst {max(latencies) * 1000:.1f} ms over {len(latencies)} presses "
+        f"(target p95 < 100 ms)"
+    )
+    print(
+        f"terminal output while training at {COLUMNS}x{ROWS}: {rate / 1024:.1f} KB/s over "
+        f"{args.seconds:g}s (target < 50 KB/s)"
+    )
     print(f"quit mid-training: process gone {quit_seconds:.3f}s after q (target < 1 s)")
 
 

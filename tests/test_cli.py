@@ -27,7 +27,12 @@ def trained(tmp_path_factory):
 
 def test_train_writes_a_run_folder(trained):
     assert sorted(p.name for p in trained.iterdir()) == [
-        "config.json", "history.csv", "model.npz", "results.txt", "summary.json"]  # fmt: skip
+        "config.json",
+        "history.csv",
+        "model.npz",
+        "results.txt",
+        "summary.json",
+    ]
     header, *rows = (trained / "history.csv").read_text().splitlines()
     assert header == "epoch,loss,accuracy,val_loss,val_accuracy,exact_accuracy,val_exact_accuracy,lr"
     assert len(rows) == 12
@@ -45,15 +50,26 @@ def test_train_writes_a_run_folder(trained):
 def test_json_summary(tmp_path, capsys):
     assert main(["train", "--headless", "--json", "--out", str(tmp_path / "r"), "--seed", "3", *QUICK]) == 0
     report = json.loads(capsys.readouterr().out)
-    for key in ("preset", "seed", "epochs_run", "train_seconds", "exhaustive_exact_accuracy",
-                "test_exact_accuracy", "test_bit_accuracy", "generalization", "run_dir"):  # fmt: skip
+    for key in (
+        "preset",
+        "seed",
+        "epochs_run",
+        "train_seconds",
+        "exhaustive_exact_accuracy",
+        "test_exact_accuracy",
+        "test_bit_accuracy",
+        "generalization",
+        "run_dir",
+    ):
         assert key in report
     assert report["seed"] == 3 and report["epochs_run"] == 2 and report["run_dir"] == str(tmp_path / "r")
     assert set(report["generalization"]) == {"16", "32", "64"}
     assert main(["eval", str(tmp_path / "r"), "--json"]) == 0  # the saved model, scored again
     scores = json.loads(capsys.readouterr().out)
     assert (report["exhaustive_exact_accuracy"], report["exhaustive_bit_accuracy"]) == (
-        scores["exact_accuracy"], scores["bit_accuracy"])  # fmt: skip
+        scores["exact_accuracy"],
+        scores["bit_accuracy"],
+    )
     assert report["exhaustive_exact_accuracy"] < report["exhaustive_bit_accuracy"] < 1  # two epochs: not yet right
 
 
@@ -173,9 +189,33 @@ def test_bad_eval_and_predict_input(trained, argv, says):
 
 def test_diverged_run_exits_1_and_saves_the_last_good_model(tmp_path):
     out = tmp_path / "boom"
-    result = run("train", "--headless", "--out", str(out), "--cell", "rnn", "--activation", "relu",
-                 "--init", "uniform-1", "--optimizer", "sgd", "--lr", "1", "--hidden", "64",
-                 "--samples", "64", "--batch-size", "32", "--epochs", "3", "--state-noise", "0", "--no-resample")  # fmt: skip
+    result = run(
+        "train",
+        "--headless",
+        "--out",
+        str(out),
+        "--cell",
+        "rnn",
+        "--activation",
+        "relu",
+        "--init",
+        "uniform-1",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "1",
+        "--hidden",
+        "64",
+        "--samples",
+        "64",
+        "--batch-size",
+        "32",
+        "--epochs",
+        "3",
+        "--state-noise",
+        "0",
+        "--no-resample",
+    )
     assert result.returncode == 1
     assert "diverged" in result.stdout and "Traceback" not in result.stderr
     with np.load(out / "model.npz") as model:

@@ -13,15 +13,40 @@ def test_every_preset_is_valid():
 def test_seed_presets_keep_the_seeds_hyperparameters():
     trask = preset("iamtrask-rnn")
     assert (trask.cell, trask.activation, trask.hidden, trask.init, trask.optimizer, trask.lr, trask.batch_size) == (
-        "rnn", "sigmoid", 16, "uniform-1", "sgd", 0.1, 1)
+        "rnn",
+        "sigmoid",
+        16,
+        "uniform-1",
+        "sgd",
+        0.1,
+        1,
+    )
     assert trask.samples * trask.epochs == 10_000  # the post's 10,000 iterations
     report = preset("report")
-    assert (report.layout, report.bits, report.hidden, report.activation, report.loss, report.lr,
-            report.batch_size, report.samples, report.test_samples, report.epochs, report.shuffle) == (
-        "numbers", 7, 256, "relu", "mse", 0.001, 128, 10000, 100, 100, False)  # fmt: skip
+    assert (
+        report.layout,
+        report.bits,
+        report.hidden,
+        report.activation,
+        report.loss,
+        report.lr,
+        report.batch_size,
+        report.samples,
+        report.test_samples,
+        report.epochs,
+        report.shuffle,
+    ) == ("numbers", 7, 256, "relu", "mse", 0.001, 128, 10000, 100, 100, False)
     lstm0 = preset("report-numpy")
-    assert (lstm0.layout, lstm0.bits, lstm0.hidden, lstm0.lr, lstm0.loss, lstm0.samples, lstm0.epochs,
-            lstm0.halve_lr_on_rise) == ("onehot", 6, 100, 0.005, "ce", 1000, 5, True)  # fmt: skip
+    assert (
+        lstm0.layout,
+        lstm0.bits,
+        lstm0.hidden,
+        lstm0.lr,
+        lstm0.loss,
+        lstm0.samples,
+        lstm0.epochs,
+        lstm0.halve_lr_on_rise,
+    ) == ("onehot", 6, 100, 0.005, "ce", 1000, 5, True)
     assert preset("hanbingtao-lstm").init == "uniform-1e-4"
     assert preset("gru").cell == "gru"
 
@@ -71,6 +96,13 @@ def test_from_dict_refuses_wrong_types_and_unknown_keys():
 
 def test_the_state_noise_rises_by_epoch_up_to_its_ceiling():
     fast = preset("fast")
-    assert [round(fast.state_noise_at(epoch), 6) for epoch in (1, 2, 12, 36, 37, 80)] == [0.3, 0.32, 0.52, 1.0, 1.0, 1.0]
+    assert [round(fast.state_noise_at(epoch), 6) for epoch in (1, 2, 12, 36, 37, 80)] == [
+        0.3,
+        0.32,
+        0.52,
+        1.0,
+        1.0,
+        1.0,
+    ]
     assert preset("fast", epochs=12).state_noise_at(12) == fast.state_noise_at(12)  # epochs, not parts of the run
     assert preset("fast", noise_rise=0.0).state_noise_at(80) == 0.3

@@ -12,8 +12,20 @@ CASES = list(standard_cases())
 
 def test_cases_cover_every_cell_head_and_loss():
     labels = " ".join(label for label, *_ in CASES)
-    for part in ("rnn(", "lstm(", "gru(", "per-step", "last-step", "softmax", "relu",
-                 " mse", "weighted-mse", "bce", "sse", " ce"):  # fmt: skip
+    for part in (
+        "rnn(",
+        "lstm(",
+        "gru(",
+        "per-step",
+        "last-step",
+        "softmax",
+        "relu",
+        " mse",
+        "weighted-mse",
+        "bce",
+        "sse",
+        " ce",
+    ):
         assert part in labels
 
 

@@ -34,8 +34,25 @@ def fast_run(tmp_path_factory):
 @pytest.fixture(scope="module")
 def numbers_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "numbers"
-    assert main(["train", "--headless", "--out", str(out), "--layout", "numbers",
-                 "--epochs", "1", "--samples", "32", "--hidden", "4"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "train",
+                "--headless",
+                "--out",
+                str(out),
+                "--layout",
+                "numbers",
+                "--epochs",
+                "1",
+                "--samples",
+                "32",
+                "--hidden",
+                "4",
+            ]
+        )
+        == 0
+    )
     return out
 
 
@@ -91,8 +108,10 @@ def test_the_carry_unit_is_the_best_unit_by_a_direct_correlation():
     _, cache = net.forward(LAYOUT["bits"].inputs(pairs))
     r = {
         (name, unit, which): np.corrcoef(cache[name][..., unit].ravel(), true.T.ravel())[0, 1]
-        for name in ("z", "r", "n", "h") for unit in range(3) for which, true in zip(("in", "out"), carries(pairs))
-    }  # fmt: skip
+        for name in ("z", "r", "n", "h")
+        for unit in range(3)
+        for which, true in zip(("in", "out"), carries(pairs))
+    }
     best = max(r, key=lambda key: abs(r[key]))
     assert (carry.name, carry.unit, carry.carry) == best
     assert carry.correlation == pytest.approx(r[best], abs=1e-9)
@@ -132,8 +151,18 @@ def test_cli_prints_the_table_in_80_columns(fast_run, capsys):
     assert lines[0].startswith("93 + 116 = 209, lstm(93,116) = ")
     assert lines[1].startswith("carry unit ") and "all 16,384 7-bit pairs" in lines[1]
     assert max(len(line) for line in lines) <= 80
-    for label in ("carry in", "carry out", "◀ carry", "P(bit = 1)", "input gate", "forget gate",
-                  "candidate", "output gate", "cell state", "hidden state"):  # fmt: skip
+    for label in (
+        "carry in",
+        "carry out",
+        "◀ carry",
+        "P(bit = 1)",
+        "input gate",
+        "forget gate",
+        "candidate",
+        "output gate",
+        "cell state",
+        "hidden state",
+    ):
         assert label in out
 
 
@@ -143,15 +172,31 @@ def test_cli_json_has_the_documented_keys(fast_run, capsys):
     assert {"cell", "a", "b", "sum", "predicted", "width", "steps", "carry_unit"} <= set(data)
     assert (data["a"], data["b"], data["sum"], data["width"], len(data["steps"])) == (127, 1, 128, 7, 8)
     step = data["steps"][3]
-    assert set(step) == {"bit", "a", "b", "carry_in", "carry_out", "sum_bit", "output_bit", "probability",
-                         "gates", "states"}  # fmt: skip
+    assert set(step) == {
+        "bit",
+        "a",
+        "b",
+        "carry_in",
+        "carry_out",
+        "sum_bit",
+        "output_bit",
+        "probability",
+        "gates",
+        "states",
+    }
     assert set(step["gates"]) == {"input", "forget", "candidate", "output"}
     assert set(step["states"]) == {"cell", "hidden"}
     assert len(step["states"]["cell"]) == load_run(fast_run).config.hidden
     assert (step["carry_in"], step["carry_out"]) == (1, 1)
     assert set(data["carry_unit"]) == {"of", "unit", "carry", "correlation", "pairs", "width", "exhaustive"}
-    assert data["carry_unit"]["of"] in ("input gate", "forget gate", "candidate", "output gate", "cell state",
-                                        "hidden state")  # fmt: skip
+    assert data["carry_unit"]["of"] in (
+        "input gate",
+        "forget gate",
+        "candidate",
+        "output gate",
+        "cell state",
+        "hidden state",
+    )
     assert data["carry_unit"]["carry"] in ("in", "out")
 
 

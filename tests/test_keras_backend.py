@@ -56,12 +56,26 @@ def test_tensorflow_is_imported_only_when_the_backend_is_used():
 def test_report_keras_is_the_reports_model():
     config = preset("report-keras")
     assert (config.backend, config.layout, config.bits, config.cell) == ("keras", "numbers", 7, "lstm")
-    assert (config.hidden, config.activation, config.loss, config.optimizer, config.lr) == (256, "relu", "mse", "adam", 0.001)
-    assert (config.samples, config.test_samples, config.epochs, config.batch_size, config.shuffle) == (10000, 100, 100, 128, False)
+    assert (config.hidden, config.activation, config.loss, config.optimizer, config.lr) == (
+        256,
+        "relu",
+        "mse",
+        "adam",
+        0.001,
+    )
+    assert (config.samples, config.test_samples, config.epochs, config.batch_size, config.shuffle) == (
+        10000,
+        100,
+        100,
+        128,
+        False,
+    )
     assert PRESETS["report-keras"] == {**PRESETS["report"], "backend": "keras"}
 
 
-@pytest.mark.parametrize("field, value", [("init", "uniform-1"), ("state_noise", 0.3), ("noise_rise", 0.01), ("loss", "sse")])
+@pytest.mark.parametrize(
+    "field, value", [("init", "uniform-1"), ("state_noise", 0.3), ("noise_rise", 0.01), ("loss", "sse")]
+)
 def test_numpy_only_settings_are_refused_for_keras(tmp_path, capsys, field, value):
     with pytest.raises(ConfigError) as refused:
         tiny(**{field: value})
@@ -94,9 +108,13 @@ def test_fit_epoch_from_another_thread_reports_every_batch():
     config = tiny()
     backend, data = make_backend(config), dataset(config, n=40)
     batches, fits = [], []
-    worker = threading.Thread(target=lambda: fits.append(
-        backend.fit_epoch(1, data, np.arange(40), 16, Control(config.lr), lambda step, loss: batches.append((step, loss)))
-    ))  # fmt: skip
+    worker = threading.Thread(
+        target=lambda: fits.append(
+            backend.fit_epoch(
+                1, data, np.arange(40), 16, Control(config.lr), lambda step, loss: batches.append((step, loss))
+            )
+        )
+    )
     worker.start()
     worker.join()
     fit = fits[0]
@@ -143,7 +161,9 @@ def test_pause_holds_between_batches_and_lr_changes_apply():
             control.pause()
             control.lr = 0.25  # read before the next batch
 
-    worker = threading.Thread(target=backend.fit_epoch, args=(1, data, np.arange(64), 8, control, on_batch), daemon=True)
+    worker = threading.Thread(
+        target=backend.fit_epoch, args=(1, data, np.arange(64), 8, control, on_batch), daemon=True
+    )
     worker.start()
     try:
         deadline = time.monotonic() + 60  # the first batch waits for TensorFlow's import and tracing
@@ -202,7 +222,11 @@ def _foreign(path, units=None, lam=False):
     from tui_lstm.backends.keras_backend import import_keras
 
     keras = import_keras()
-    layers = [keras.Input((2, 8)), keras.layers.LSTM(units or 8, activation="relu"), keras.layers.Dense(8, activation="sigmoid")]
+    layers = [
+        keras.Input((2, 8)),
+        keras.layers.LSTM(units or 8, activation="relu"),
+        keras.layers.Dense(8, activation="sigmoid"),
+    ]
     if lam:
         layers.append(keras.layers.Lambda(lambda t: t * 2))
     keras.Sequential(layers).save(path)

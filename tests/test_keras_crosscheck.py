@@ -56,8 +56,7 @@ def reference(keras, config: TrainConfig, data: Dataset, seed: int = 7):
 
 @pytest.mark.parametrize("cell, activation, layout", CASES)
 def test_numpy_matches_keras(keras, cell, activation, layout):
-    config = TrainConfig(backend="keras", cell=cell, activation=activation, layout=layout,
-                         bits=3, hidden=5, loss="mse")  # fmt: skip
+    config = TrainConfig(backend="keras", cell=cell, activation=activation, layout=layout, bits=3, hidden=5, loss="mse")
     data = Dataset.of(LAYOUT[layout], random_pairs(np.random.default_rng(0), 6, config.bits))
     model, keras_outputs, keras_loss, keras_grads = reference(keras, config, data)
     net = numpy_network(cell, activation, LAYOUT[layout].per_step_output, model.get_weights())

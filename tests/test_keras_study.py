@@ -32,17 +32,26 @@ def test_cli_json(capsys, backend_preset):
     result = json.loads(captured.out)
     assert result["config"]["backend"] == preset(backend_preset).backend
     assert [row["samples"] for row in result["rows"]] == [16, 32]
-    assert set(result["rows"][0]) == {"samples", "test_exact_accuracy", "exhaustive_exact_accuracy", "train_seconds", "runs"}
+    assert set(result["rows"][0]) == {
+        "samples",
+        "test_exact_accuracy",
+        "exhaustive_exact_accuracy",
+        "train_seconds",
+        "runs",
+    }
     assert captured.err.count("\n") == 2  # a progress line per run
 
 
-@pytest.mark.parametrize("args", [
-    ["--sizes", "10,x"],
-    ["--sizes", "0"],
-    ["--seeds", "0"],
-    ["--seed", "4294967295", "--seeds", "2"],  # the second seed is out of range: refused before any run
-    ["--backend", "keras", "--init", "fan-in"],
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--sizes", "10,x"],
+        ["--sizes", "0"],
+        ["--seeds", "0"],
+        ["--seed", "4294967295", "--seeds", "2"],  # the second seed is out of range: refused before any run
+        ["--backend", "keras", "--init", "fan-in"],
+    ],
+)
 def test_bad_input_is_one_line_exit_2(capsys, args):
     try:
         status = main(["study", "samples", *TINY_FLAGS, "--sizes", "8", *args])

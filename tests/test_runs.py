@@ -17,8 +17,7 @@ def test_round_trip(tmp_path):
     assert run.config == trainer.config
     assert run.history == trainer.history
     pairs = exhaustive_pairs(7)
-    assert np.array_equal(predicted_bits(run.backend, "bits", pairs),
-                          predicted_bits(trainer.backend, "bits", pairs))  # fmt: skip
+    assert np.array_equal(predicted_bits(run.backend, "bits", pairs), predicted_bits(trainer.backend, "bits", pairs))
 
 
 def test_fresh_run_dir_never_reuses_a_folder(tmp_path):

@@ -31,8 +31,10 @@ def test_the_noise_of_each_epoch_reaches_the_cell():
     rising, still = NumpyBackend(config), NumpyBackend(config.replace(noise_rise=0.0))
     trainer = Trainer(config)
     data, order = trainer.train, np.arange(config.samples)
-    fits = [[b.fit_epoch(epoch, data, order, 64, trainer.control, lambda *_: None).loss for b in (rising, still)]
-            for epoch in (1, 2)]  # fmt: skip
+    fits = [
+        [b.fit_epoch(epoch, data, order, 64, trainer.control, lambda *_: None).loss for b in (rising, still)]
+        for epoch in (1, 2)
+    ]
     assert fits[0][0] == fits[0][1]
     assert fits[1][0] != fits[1][1]
 
@@ -80,8 +82,20 @@ def test_until_exact_stops_early():
     assert summary.exhaustive_exact_accuracy == 1.0
 
 
-DIVERGING = dict(cell="rnn", activation="relu", init="uniform-1", optimizer="sgd", lr=1.0, hidden=64, batch_size=32,
-                 loss="bce", samples=64, epochs=5, state_noise=0.0, resample=False)  # fmt: skip
+DIVERGING = dict(
+    cell="rnn",
+    activation="relu",
+    init="uniform-1",
+    optimizer="sgd",
+    lr=1.0,
+    hidden=64,
+    batch_size=32,
+    loss="bce",
+    samples=64,
+    epochs=5,
+    state_noise=0.0,
+    resample=False,
+)
 
 
 def test_divergence_stops_the_run_and_keeps_the_last_good_model():

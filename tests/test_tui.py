@@ -161,7 +161,9 @@ async def test_an_invalid_field_says_why_and_blocks_start():
         app.query_one("#field-layout", Select).value = "onehot"
         await pilot.pause()
         assert not app.query("#problem-hidden")
-        assert str(app.query_one("#problem-loss", Label).content) == "the onehot layout needs loss ce (softmax over sums)"
+        assert (
+            str(app.query_one("#problem-loss", Label).content) == "the onehot layout needs loss ce (softmax over sums)"
+        )
         app.query_one("#field-loss", Select).value = "ce"
         await pilot.pause()
         assert app.query_one(Hyperparams).config.layout == "onehot"
@@ -187,7 +189,17 @@ async def test_presets_and_keys_are_in_the_command_palette():
         await pilot.pause()
         assert app.query_one("#field-cell", Select).value == "gru"
         titles = [title for title, _, _ in ConsoleCommands(app.screen)._commands()]
-        for key in ("start (s)", "pause (p)", "stop (x)", "reset (r)", "try (t)", "save (^s)", "open (o)", "help (?)", "quit (q)"):
+        for key in (
+            "start (s)",
+            "pause (p)",
+            "stop (x)",
+            "reset (r)",
+            "try (t)",
+            "save (^s)",
+            "open (o)",
+            "help (?)",
+            "quit (q)",
+        ):
             assert key in titles
 
 
@@ -238,7 +250,10 @@ async def test_save_and_open_a_run(tmp_path):
         await pilot.press(*str(tmp_path / "nothing"), "enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert str(app.screen.query_one("#answer", Static).content) == f"{tmp_path / 'nothing'}: not a run folder (no config.json)"
+        assert (
+            str(app.screen.query_one("#answer", Static).content)
+            == f"{tmp_path / 'nothing'}: not a run folder (no config.json)"
+        )
         assert app.trainer is None and app.query_one("#field-hidden", Input).value == "4"
         app.screen.query_one(Input).value = str(saved)
         await pilot.press("enter")
@@ -350,11 +365,14 @@ def test_a_tried_sum_reads_every_layout_bit_by_bit(name):
     assert bits_to_int(tried.true_bits) == 53
 
 
-@pytest.mark.parametrize(("layout", "text", "reason"), [
-    ("bits", "3+x", "type a sum like 93+116, not '3+x'"),
-    ("numbers", "300+1", "300 does not fit in 7 bits"),
-    ("bits", f"{2**64}+1", f"{2**64} does not fit in 64 bits"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("layout", "text", "reason"),
+    [
+        ("bits", "3+x", "type a sum like 93+116, not '3+x'"),
+        ("numbers", "300+1", "300 does not fit in 7 bits"),
+        ("bits", f"{2**64}+1", f"{2**64} does not fit in 64 bits"),
+    ],
+)
 def test_a_sum_the_model_cannot_take_gets_one_line(layout, text, reason):
     with pytest.raises(ValueError, match=re.escape(reason)):
         parse_sum(text, preset("fast", layout=layout))

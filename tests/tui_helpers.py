@@ -46,9 +46,10 @@ async def start_and_wait_for_an_epoch(pilot, timeout: float = 30.0) -> None:
 def training_threads() -> list[int]:
     """Ids of threads inside Trainer.run right now."""
     return [
-        ident for ident, frame in sys._current_frames().items()
+        ident
+        for ident, frame in sys._current_frames().items()
         if any(f.f_code is training.Trainer.run.__code__ for f in _stack(frame))
-    ]  # fmt: skip
+    ]
 
 
 def _stack(frame):

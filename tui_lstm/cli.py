@@ -51,13 +51,17 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
         if f.type == "bool":
             parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
         else:
-            parser.add_argument(flag, dest=f.name, type=_field_type(f.name), default=None,
-                                metavar=f.name.upper(), help=help_text)  # fmt: skip
+            parser.add_argument(
+                flag, dest=f.name, type=_field_type(f.name), default=None, metavar=f.name.upper(), help=help_text
+            )
 
 
 def config_from(args: argparse.Namespace) -> TrainConfig:
-    overrides = {f.name: getattr(args, f.name) for f in fields(TrainConfig)
-                 if f.name != "preset" and getattr(args, f.name) is not None}  # fmt: skip
+    overrides = {
+        f.name: getattr(args, f.name)
+        for f in fields(TrainConfig)
+        if f.name != "preset" and getattr(args, f.name) is not None
+    }
     try:
         return preset(args.preset, **overrides)
     except ConfigError as error:
@@ -79,7 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("eval", help="exact accuracy of a saved run")
     evaluate.add_argument("run_dir", type=Path)
     evaluate.add_argument("--bits", type=int, help="operand width to test (bits layout: any width up to 64)")
-    evaluate.add_argument("--samples", type=int, help="random pairs (default: all pairs if 8 bits or fewer, else 10000)")
+    evaluate.add_argument(
+        "--samples", type=int, help="random pairs (default: all pairs if 8 bits or fewer, else 10000)"
+    )
     evaluate.add_argument("--json", action="store_true")
 
     predict = sub.add_parser("predict", help="add two numbers with a saved run")
@@ -100,9 +106,15 @@ def build_parser() -> argparse.ArgumentParser:
     studies = study.add_subparsers(dest="study", required=True, parser_class=Parser)
     samples = studies.add_parser("samples", help="accuracy against training-set size (the report's section 4)")
     add_config_flags(samples)
-    samples.add_argument("--sizes", type=_sizes, default=(100, 10_000, 20_000),
-                         help="training-set sizes, comma-separated (default: 100,10000,20000)")  # fmt: skip
-    samples.add_argument("--seeds", type=int, default=1, help="runs per size, seeds --seed, --seed + 1, ... (default: 1)")
+    samples.add_argument(
+        "--sizes",
+        type=_sizes,
+        default=(100, 10_000, 20_000),
+        help="training-set sizes, comma-separated (default: 100,10000,20000)",
+    )
+    samples.add_argument(
+        "--seeds", type=int, default=1, help="runs per size, seeds --seed, --seed + 1, ... (default: 1)"
+    )
     samples.add_argument("--json", action="store_true", help="one JSON object instead of the table")
     return parser
 
@@ -149,8 +161,17 @@ def cmd_train(args) -> int:
         worker.join()
     save_run(out, trainer)
     if args.json:
-        print(json.dumps({"preset": config.preset, "seed": config.seed, **end_figures(trainer),
-                          "run_dir": str(out), "config": json.loads(config.to_json())}))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "preset": config.preset,
+                    "seed": config.seed,
+                    **end_figures(trainer),
+                    "run_dir": str(out),
+                    "config": json.loads(config.to_json()),
+                }
+            )
+        )
     else:
         print(f"saved to {out}")
     return 1 if trainer.state == "diverged" else 0
@@ -171,8 +192,10 @@ def _width_for(config: TrainConfig, bits: int | None) -> int:
     if not 1 <= bits <= 64:
         raise UsageError(f"--bits must be between 1 and 64, not {bits}")
     if bits != config.bits and config.layout != "bits":
-        raise UsageError(f"a {config.layout}-layout model adds {config.bits}-bit numbers only; "
-                         "only bits-layout models take other widths")  # fmt: skip
+        raise UsageError(
+            f"a {config.layout}-layout model adds {config.bits}-bit numbers only; "
+            "only bits-layout models take other widths"
+        )
     return bits
 
 
@@ -190,8 +213,17 @@ def cmd_eval(args) -> int:
     pairs = exhaustive_pairs(width) if every else random_pairs(np.random.default_rng(), args.samples or 10_000, width)
     scores = score_pairs(run.backend, run.config.layout, pairs)
     if args.json:
-        print(json.dumps({"bits": width, "pairs": scores.pairs, "exhaustive": every,
-                          "exact_accuracy": scores.exact_accuracy, "bit_accuracy": scores.bit_accuracy}))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "bits": width,
+                    "pairs": scores.pairs,
+                    "exhaustive": every,
+                    "exact_accuracy": scores.exact_accuracy,
+                    "bit_accuracy": scores.bit_accuracy,
+                }
+            )
+        )
     else:
         which = f"all {scores.pairs:,} {width}-bit pairs" if every else f"{scores.pairs:,} random {width}-bit pairs"
         print(f"exact {scores.exact_accuracy:.2%}, bits {scores.bit_accuracy:.2%} over {which}")
@@ -266,9 +298,12 @@ def cmd_study(args) -> int:
         raise UsageError(f"--seeds must be between 1 and 100, not {args.seeds}")
 
     def progress(samples, seed, summary):
-        print(f"{samples} samples, seed {seed}: test rows {_percent(summary.test_exact_accuracy)}, "
-              f"all pairs {_percent(summary.exhaustive_exact_accuracy)}, {summary.train_seconds:.1f}s",
-              file=sys.stderr, flush=True)  # fmt: skip
+        print(
+            f"{samples} samples, seed {seed}: test rows {_percent(summary.test_exact_accuracy)}, "
+            f"all pairs {_percent(summary.exhaustive_exact_accuracy)}, {summary.train_seconds:.1f}s",
+            file=sys.stderr,
+            flush=True,
+        )
 
     try:
         rows = sample_size_study(config, args.sizes, args.seeds, progress)
@@ -278,29 +313,61 @@ def cmd_study(args) -> int:
         print("tui-lstm: study interrupted", file=sys.stderr)
         return 130
     if args.json:
-        print(json.dumps({
-            "study": "samples", "config": json.loads(config.to_json()), "seeds": list(rows[0].seeds),
-            "rows": [{
-                "samples": row.samples, "test_exact_accuracy": row.test_exact_accuracy,
-                "exhaustive_exact_accuracy": row.exhaustive_exact_accuracy, "train_seconds": row.train_seconds,
-                "runs": [{"seed": seed, "test_exact_accuracy": run.test_exact_accuracy,
-                          "exhaustive_exact_accuracy": run.exhaustive_exact_accuracy,
-                          "train_seconds": run.train_seconds} for seed, run in zip(row.seeds, row.runs)],
-            } for row in rows],
-        }))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "study": "samples",
+                    "config": json.loads(config.to_json()),
+                    "seeds": list(rows[0].seeds),
+                    "rows": [
+                        {
+                            "samples": row.samples,
+                            "test_exact_accuracy": row.test_exact_accuracy,
+                            "exhaustive_exact_accuracy": row.exhaustive_exact_accuracy,
+                            "train_seconds": row.train_seconds,
+                            "runs": [
+                                {
+                                    "seed": seed,
+                                    "test_exact_accuracy": run.test_exact_accuracy,
+                                    "exhaustive_exact_accuracy": run.exhaustive_exact_accuracy,
+                                    "train_seconds": run.train_seconds,
+                                }
+                                for seed, run in zip(row.seeds, row.runs)
+                            ],
+                        }
+                        for row in rows
+                    ],
+                }
+            )
+        )
         return 0
     seeds = f"mean of {args.seeds} seeds" if args.seeds > 1 else f"seed {config.seed}"
-    table = Table("samples", f"exact, {config.test_samples} test rows", "exact, all pairs", "train time",
-                  title=f"{config.preset} on {config.backend}, {config.epochs} epochs ({seeds})")  # fmt: skip
+    table = Table(
+        "samples",
+        f"exact, {config.test_samples} test rows",
+        "exact, all pairs",
+        "train time",
+        title=f"{config.preset} on {config.backend}, {config.epochs} epochs ({seeds})",
+    )
     for row in rows:
-        table.add_row(f"{row.samples:,}", _percent(row.test_exact_accuracy),
-                      _percent(row.exhaustive_exact_accuracy), f"{row.train_seconds:.1f}s")  # fmt: skip
+        table.add_row(
+            f"{row.samples:,}",
+            _percent(row.test_exact_accuracy),
+            _percent(row.exhaustive_exact_accuracy),
+            f"{row.train_seconds:.1f}s",
+        )
     Console().print(table)
     return 0
 
 
-COMMANDS = {"train": cmd_train, "eval": cmd_eval, "predict": cmd_predict, "gradcheck": cmd_gradcheck,
-            "study": cmd_study, "inspect": cmd_inspect}  # fmt: skip
+COMMANDS = {
+    "train": cmd_train,
+    "eval": cmd_eval,
+    "predict": cmd_predict,
+    "gradcheck": cmd_gradcheck,
+    "study": cmd_study,
+    "inspect": cmd_inspect,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -199,34 +199,73 @@ PRESETS: dict[str, dict] = {
     # with alpha 0.1 on half the summed squared error; a fresh pair every iteration,
     # 100 x 100 = the post's 10,000 iterations, progress every 100.
     "iamtrask-rnn": dict(
-        cell="rnn", activation="sigmoid", hidden=16, init="uniform-1", optimizer="sgd",
-        lr=0.1, loss="sse", batch_size=1, samples=100, epochs=100, resample=True,
+        cell="rnn",
+        activation="sigmoid",
+        hidden=16,
+        init="uniform-1",
+        optimizer="sgd",
+        lr=0.1,
+        loss="sse",
+        batch_size=1,
+        samples=100,
+        epochs=100,
+        resample=True,
     ),
     # hanbingtao's LstmLayer: tanh candidate and output, weights uniform(-1e-4, 1e-4),
     # zero biases, plain SGD.
     "hanbingtao-lstm": dict(
-        cell="lstm", hidden=16, init="uniform-1e-4", optimizer="sgd", lr=0.5, loss="mse",
-        batch_size=1, samples=1000, epochs=40,
+        cell="lstm",
+        hidden=16,
+        init="uniform-1e-4",
+        optimizer="sgd",
+        lr=0.5,
+        loss="mse",
+        batch_size=1,
+        samples=1000,
+        epochs=40,
     ),
     # hanbingtao's GRU (eq. 107-110), trained as his LSTM is.
     "gru": dict(
-        cell="gru", hidden=16, init="uniform-1e-4", optimizer="sgd", lr=0.5, loss="mse",
-        batch_size=1, samples=1000, epochs=40,
+        cell="gru",
+        hidden=16,
+        init="uniform-1e-4",
+        optimizer="sgd",
+        lr=0.5,
+        loss="mse",
+        batch_size=1,
+        samples=1000,
+        epochs=40,
     ),
     # The lab report's hand-written LSTM (lstm0.py): operands 0..63 as one-hot tokens,
     # softmax cross-entropy over the sum, per-sample SGD at 0.005, halved whenever the
     # epoch loss rises, 100 hidden units, 1000 samples, 5 epochs.
     "report-numpy": dict(
-        layout="onehot", bits=6, hidden=100, init="fan-in", optimizer="sgd", lr=0.005,
-        loss="ce", batch_size=1, samples=1000, epochs=5, test_samples=10,
+        layout="onehot",
+        bits=6,
+        hidden=100,
+        init="fan-in",
+        optimizer="sgd",
+        lr=0.005,
+        loss="ce",
+        batch_size=1,
+        samples=1000,
+        epochs=5,
+        test_samples=10,
         halve_lr_on_rise=True,
     ),
     # The lab report's Keras model (lstm.py) on the NumPy engine: 8-bit MSB-first operand
     # vectors as two steps, LSTM(256, activation='relu'), Dense(8, sigmoid), MSE, Adam
     # at 0.001, 10000 train / 100 test samples, 100 epochs, batch 128, shuffle off.
     "report": dict(
-        layout="numbers", hidden=256, activation="relu", lr=0.001, loss="mse", epochs=100,
-        batch_size=128, samples=10000, shuffle=False,
+        layout="numbers",
+        hidden=256,
+        activation="relu",
+        lr=0.001,
+        loss="mse",
+        epochs=100,
+        batch_size=128,
+        samples=10000,
+        shuffle=False,
     ),
 }
 

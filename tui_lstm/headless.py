@@ -33,9 +33,7 @@ def summary_lines(state: str, summary: RunSummary) -> list[str]:
     if summary.message:
         lines.append(summary.message)
     if summary.exhaustive_exact_accuracy is not None:
-        lines.append(
-            f"exact on {summary.exhaustive_pairs:,} pairs: {summary.exhaustive_exact_accuracy:.2%}"
-        )
+        lines.append(f"exact on {summary.exhaustive_pairs:,} pairs: {summary.exhaustive_exact_accuracy:.2%}")
     for width, accuracy in summary.generalization.items():
         lines.append(f"exact on random {width}-bit pairs: {accuracy:.2%}")
     return lines

@@ -31,16 +31,29 @@ from tui_lstm.nn.activations import sigmoid
 from tui_lstm.nn.network import Network
 from tui_lstm.seeding import EVAL, rng_for
 from tui_lstm.task import (
-    EXHAUSTIVE_MAX_WIDTH, LAYOUT, Pairs, bits_to_int, evaluation_pairs, operand_bits, pair_for, sum_bits,
-)  # fmt: skip
+    EXHAUSTIVE_MAX_WIDTH,
+    LAYOUT,
+    Pairs,
+    bits_to_int,
+    evaluation_pairs,
+    operand_bits,
+    pair_for,
+    sum_bits,
+)
 
 CHUNK = 4096  # pairs per forward pass in the carry search, to bound the cache's memory
 STATES = ("c", "h")  # cache entries that are states; the cell's other entries are gates
 NAMES = {
-    "i": "input", "f": "forget", "g": "candidate", "o": "output",  # LSTM gates
-    "z": "update", "r": "reset", "n": "candidate",  # GRU gates
-    "c": "cell", "h": "hidden",  # states; the RNN has no gates, only h
-}  # fmt: skip
+    "i": "input",
+    "f": "forget",
+    "g": "candidate",
+    "o": "output",  # LSTM gates
+    "z": "update",
+    "r": "reset",
+    "n": "candidate",  # GRU gates
+    "c": "cell",
+    "h": "hidden",  # states; the RNN has no gates, only h
+}
 WHY_NO_STEPS = {
     "numbers": "reads a and b whole, as one bit vector a step",
     "onehot": "reads a and b whole, as one token a step",
@@ -92,14 +105,23 @@ class CarryUnit:
 
     def describe(self) -> str:
         which = f"all {self.pairs:,}" if self.exhaustive else f"{self.pairs:,} random"
-        return (f"carry unit {self.name}{self.unit} ({title(self.name)}, carry {self.carry}): "
-                f"r = {self.correlation:+.3f}, {which} {self.width}-bit pairs")  # fmt: skip
+        return (
+            f"carry unit {self.name}{self.unit} ({title(self.name)}, carry {self.carry}): "
+            f"r = {self.correlation:+.3f}, {which} {self.width}-bit pairs"
+        )
 
     def to_dict(self) -> dict:
         """JSON: of (e.g. "candidate", "cell state"), unit, carry ("in" or "out"),
         correlation, pairs, width, exhaustive."""
-        return {"of": title(self.name), "unit": self.unit, "carry": self.carry, "correlation": self.correlation,
-                "pairs": self.pairs, "width": self.width, "exhaustive": self.exhaustive}  # fmt: skip
+        return {
+            "of": title(self.name),
+            "unit": self.unit,
+            "carry": self.carry,
+            "correlation": self.correlation,
+            "pairs": self.pairs,
+            "width": self.width,
+            "exhaustive": self.exhaustive,
+        }
 
 
 CARRIES = ("in", "out")
@@ -143,8 +165,15 @@ def find_carry_unit(network: Network, config: TrainConfig) -> CarryUnit:
     names, r, pairs = carry_correlations(network, config)
     by_name = np.abs(r).transpose(1, 0, 2)  # (A, 2, H): the first maximum is a state's, if one ties
     name, carry, unit = np.unravel_index(np.argmax(by_name), by_name.shape)
-    return CarryUnit(names[name], int(unit), CARRIES[carry], float(r[carry, name, unit]), len(pairs),
-                     pairs.width, config.bits <= EXHAUSTIVE_MAX_WIDTH)  # fmt: skip
+    return CarryUnit(
+        names[name],
+        int(unit),
+        CARRIES[carry],
+        float(r[carry, name, unit]),
+        len(pairs),
+        pairs.width,
+        config.bits <= EXHAUSTIVE_MAX_WIDTH,
+    )
 
 
 @dataclass(frozen=True)
@@ -183,20 +212,28 @@ class SumInspection:
         output for an LSTM; update, reset, candidate for a GRU; none for an RNN; states:
         cell and hidden for an LSTM, hidden for the others)."""
         return {
-            "cell": self.cell, "a": self.a, "b": self.b, "sum": self.a + self.b,
-            "predicted": self.predicted, "width": self.width,
+            "cell": self.cell,
+            "a": self.a,
+            "b": self.b,
+            "sum": self.a + self.b,
+            "predicted": self.predicted,
+            "width": self.width,
             "steps": [
                 {
-                    "bit": t, "a": int(self.a_bits[t]), "b": int(self.b_bits[t]),
-                    "carry_in": int(self.carry_in[t]), "carry_out": int(self.carry_out[t]),
-                    "sum_bit": int(self.sum_bits[t]), "output_bit": int(self.output_bits[t]),
+                    "bit": t,
+                    "a": int(self.a_bits[t]),
+                    "b": int(self.b_bits[t]),
+                    "carry_in": int(self.carry_in[t]),
+                    "carry_out": int(self.carry_out[t]),
+                    "sum_bit": int(self.sum_bits[t]),
+                    "output_bit": int(self.output_bits[t]),
                     "probability": float(self.probabilities[t]),
                     "gates": {NAMES[k]: v[t].tolist() for k, v in self.gates.items()},
                     "states": {NAMES[k]: v[t].tolist() for k, v in self.states.items()},
                 }
                 for t in range(self.steps)
             ],
-        }  # fmt: skip
+        }
 
 
 def inspect_sum(network: Network, config: TrainConfig, a: int, b: int) -> SumInspection:
@@ -209,10 +246,16 @@ def inspect_sum(network: Network, config: TrainConfig, a: int, b: int) -> SumIns
     carry_in, carry_out = carries(pairs)
     per_step = {name: cache[name][:, 0].astype(np.float64) for name in network.cell.state_names}  # (T, H) each
     return SumInspection(
-        cell=network.cell.kind, a=a, b=b, width=width,
-        a_bits=x[:, 0, 0].astype(np.uint8), b_bits=x[:, 0, 1].astype(np.uint8),
-        carry_in=carry_in[0], carry_out=carry_out[0], sum_bits=sum_bits(pairs)[0],
+        cell=network.cell.kind,
+        a=a,
+        b=b,
+        width=width,
+        a_bits=x[:, 0, 0].astype(np.uint8),
+        b_bits=x[:, 0, 1].astype(np.uint8),
+        carry_in=carry_in[0],
+        carry_out=carry_out[0],
+        sum_bits=sum_bits(pairs)[0],
         probabilities=sigmoid(logits[0].astype(np.float64)),
         gates={k: v for k, v in per_step.items() if k not in STATES},
         states={k: v for k, v in per_step.items() if k in STATES},
-    )  # fmt: skip
+    )

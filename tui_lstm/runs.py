@@ -60,10 +60,7 @@ def read_history(path: Path) -> list[EpochMetrics]:
         reader = csv.DictReader(f)
         if tuple(reader.fieldnames or ()) != EpochMetrics.COLUMNS:
             raise RunError(f"{path}: expected the columns {', '.join(EpochMetrics.COLUMNS)}")
-        return [
-            EpochMetrics(int(row["epoch"]), *(float(row[c]) for c in EpochMetrics.COLUMNS[1:]))
-            for row in reader
-        ]
+        return [EpochMetrics(int(row["epoch"]), *(float(row[c]) for c in EpochMetrics.COLUMNS[1:])) for row in reader]
 
 
 def fresh_run_dir(base: Path, config: TrainConfig) -> Path:

@@ -8,8 +8,8 @@ every pair, averaged over seeds so that one lucky run does not decide it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from tui_lstm.config import TrainConfig
 from tui_lstm.training import RunSummary, Trainer
@@ -55,11 +55,14 @@ def sample_size_study(
             summary = Trainer(run_config).run()
             on_run(samples, run_config.seed, summary)
             runs.append(summary)
-        rows.append(SampleSizeRow(
-            samples, seed_list,
-            _mean(run.test_exact_accuracy for run in runs),
-            _mean(run.exhaustive_exact_accuracy for run in runs),
-            _mean(run.train_seconds for run in runs),
-            tuple(runs),
-        ))  # fmt: skip
+        rows.append(
+            SampleSizeRow(
+                samples,
+                seed_list,
+                _mean(run.test_exact_accuracy for run in runs),
+                _mean(run.exhaustive_exact_accuracy for run in runs),
+                _mean(run.train_seconds for run in runs),
+                tuple(runs),
+            )
+        )
     return rows

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -38,8 +38,7 @@ class EpochMetrics:
     val_exact_accuracy: float
     lr: float
 
-    COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy",
-               "exact_accuracy", "val_exact_accuracy", "lr")  # fmt: skip
+    COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "exact_accuracy", "val_exact_accuracy", "lr")
 
 
 @dataclass(frozen=True)
@@ -154,7 +153,9 @@ class Trainer:
             self._last_exhaustive = self._exhaustive() if self.until_exact or self.cheap_exhaustive else None
             exact = None if self._last_exhaustive is None else self._last_exhaustive.exact_accuracy
             self.elapsed += time.perf_counter() - started - (control.paused_seconds - paused_before)
-            self.on_event(EpochDone(metrics, cfg.epochs, self.elapsed, cfg.samples / max(seconds, 1e-9), predictions, exact))
+            self.on_event(
+                EpochDone(metrics, cfg.epochs, self.elapsed, cfg.samples / max(seconds, 1e-9), predictions, exact)
+            )
             if cfg.halve_lr_on_rise and len(self.history) > 1 and metrics.loss > self.history[-2].loss:
                 control.lr *= 0.5
             if control.stopped:
@@ -198,9 +199,15 @@ class Trainer:
         test_bits = self.layout.predicted_bits(outputs, width)
         test = score(test_bits, sum_bits(self.test.pairs))
         metrics = EpochMetrics(
-            epoch, fit.loss, train.bit_accuracy, val_loss, test.bit_accuracy,
-            train.exact_accuracy, test.exact_accuracy, self.control.lr,
-        )  # fmt: skip
+            epoch,
+            fit.loss,
+            train.bit_accuracy,
+            val_loss,
+            test.bit_accuracy,
+            train.exact_accuracy,
+            test.exact_accuracy,
+            self.control.lr,
+        )
         return metrics, test_bits[:REPORT_ROWS]
 
     def _exhaustive(self):

@@ -5,9 +5,10 @@ TensorFlow is imported only when the keras backend is asked for.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -15,7 +16,6 @@ from tui_lstm.config import TrainConfig
 from tui_lstm.control import Control
 from tui_lstm.nn.network import Network
 from tui_lstm.task import Dataset
-
 
 MODEL_FILES = {"numpy": "model.npz", "keras": "model.keras"}  # inside a run folder
 
@@ -39,8 +39,9 @@ BatchCallback = Callable[[int, float], None]  # (batches done, batch loss)
 class Backend(Protocol):
     name: str
 
-    def fit_epoch(self, epoch: int, data: Dataset, order: np.ndarray, batch_size: int,
-                  control: Control, on_batch: BatchCallback) -> EpochFit:
+    def fit_epoch(
+        self, epoch: int, data: Dataset, order: np.ndarray, batch_size: int, control: Control, on_batch: BatchCallback
+    ) -> EpochFit:
         """One pass over ``data`` in ``order``; ``epoch`` (1-based) places it in the run."""
 
     def evaluate(self, data: Dataset) -> tuple[float, np.ndarray]:

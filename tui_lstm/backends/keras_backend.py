@@ -43,8 +43,15 @@ from tui_lstm.task import LAYOUT
 KERAS_CELLS = {"lstm": "LSTM", "gru": "GRU", "rnn": "SimpleRNN"}
 KERAS_LOSSES = {"mse": "mean_squared_error", "bce": "binary_crossentropy", "ce": "sparse_categorical_crossentropy"}
 # what a layer computes, beyond its weights' shapes: models that agree on these take each other's weights
-ARCHITECTURE_KEYS = ("units", "activation", "recurrent_activation", "return_sequences",
-                     "go_backwards", "reset_after", "use_bias")  # fmt: skip
+ARCHITECTURE_KEYS = (
+    "units",
+    "activation",
+    "recurrent_activation",
+    "return_sequences",
+    "go_backwards",
+    "reset_after",
+    "use_bias",
+)
 PREDICT_CHUNK = 4096  # rows per forward pass, to bound memory
 
 _import_lock = threading.Lock()
@@ -93,11 +100,13 @@ def build_model(keras, config: TrainConfig):
     steps = None if layout.per_step_output else layout.steps(config.bits)
     options = {"reset_after": False} if config.cell == "gru" else {}
     recurrent = getattr(keras.layers, KERAS_CELLS[config.cell])
-    return keras.Sequential([
-        keras.Input((steps, layout.input_size(config.bits))),
-        recurrent(config.hidden, activation=config.activation, return_sequences=layout.per_step_output, **options),
-        keras.layers.Dense(layout.output_size(config.bits), activation="softmax" if layout.softmax else "sigmoid"),
-    ])  # fmt: skip
+    return keras.Sequential(
+        [
+            keras.Input((steps, layout.input_size(config.bits))),
+            recurrent(config.hidden, activation=config.activation, return_sequences=layout.per_step_output, **options),
+            keras.layers.Dense(layout.output_size(config.bits), activation="softmax" if layout.softmax else "sigmoid"),
+        ]
+    )
 
 
 def make_keras_loss(keras, config: TrainConfig):
@@ -241,9 +250,14 @@ class KerasBackend:
             return EpochFit(float("nan"), self._predict(data.x), complete=False)
         callback, done = self._steering(control, on_batch, sizes)
         history = self.model.fit(
-            self._inputs(data.x[:, order]), self._targets(data.y[order]),
-            batch_size=batch_size, epochs=1, shuffle=False, verbose=0, callbacks=[callback],
-        )  # fmt: skip
+            self._inputs(data.x[:, order]),
+            self._targets(data.y[order]),
+            batch_size=batch_size,
+            epochs=1,
+            shuffle=False,
+            verbose=0,
+            callbacks=[callback],
+        )
         loss = history.history["loss"][-1]
         return EpochFit(float(loss), self._predict(data.x), complete=done["batches"] == len(sizes))
 

@@ -43,9 +43,7 @@ def numpy_params(cell: str, weights: list[np.ndarray]) -> dict[str, np.ndarray]:
     }
 
 
-def numpy_network(
-    cell: str, activation: str, per_step: bool, weights: list[np.ndarray], dtype=np.float64
-) -> Network:
+def numpy_network(cell: str, activation: str, per_step: bool, weights: list[np.ndarray], dtype=np.float64) -> Network:
     """A NumPy ``Network`` computing what the Keras model with these weights computes."""
     kernel, recurrent, head_kernel = weights[0], weights[1], weights[3]
     n_in, n_hidden, n_out = kernel.shape[0], recurrent.shape[0], head_kernel.shape[1]

@@ -15,6 +15,7 @@ from tui_lstm.nn.optim import clip_global_norm, make_optimizer
 from tui_lstm.seeding import INIT, NOISE, rng_for
 from tui_lstm.task import LAYOUT
 
+
 def build_network(config: TrainConfig, rng: np.random.Generator) -> Network:
     layout = LAYOUT[config.layout]
     return Network.build(

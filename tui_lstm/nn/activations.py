@@ -7,7 +7,8 @@ Each forward takes an optional ``out`` array, so a cell can write gates in place
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 

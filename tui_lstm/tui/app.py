@@ -59,7 +59,9 @@ class TuiLstmApp(App[None]):
         Binding("x", "stop", "stop", tooltip="Stop training after the current batch"),
         Binding("r", "reset", "reset", tooltip="Fresh weights, same settings"),
         Binding("t", "try_sum", "try", tooltip="Add two numbers with the model, bit by bit"),
-        Binding("i", "inspect", "see", tooltip="Inside the network: gates, states and the carry for the last sum tried"),
+        Binding(
+            "i", "inspect", "see", tooltip="Inside the network: gates, states and the carry for the last sum tried"
+        ),
         Binding("g", "generalize", "longer", tooltip="Test a bits model on 16-, 32- and 64-bit numbers"),
         Binding("ctrl+s", "save", "save", tooltip="Save the run to a new folder under runs/"),
         Binding("o", "open", "open", tooltip="Open a saved run: its curves, table and model"),
@@ -68,8 +70,9 @@ class TuiLstmApp(App[None]):
         Binding("escape", "leave_field", show=False),
     ]
 
-    def __init__(self, config: TrainConfig | None = None, *, start_training: bool = False,
-                 runs_dir: Path = Path("runs")):  # fmt: skip
+    def __init__(
+        self, config: TrainConfig | None = None, *, start_training: bool = False, runs_dir: Path = Path("runs")
+    ):
         super().__init__()
         self.initial_config = config or preset("fast")
         self.start_training = start_training
@@ -464,4 +467,3 @@ def _continues(trainer: Trainer, config: TrainConfig) -> bool:
     cleanly (a run that failed mid-epoch is started afresh)."""
     same = config.replace(epochs=trainer.config.epochs, lr=trainer.config.lr) == trainer.config
     return same and len(trainer.history) < config.epochs and trainer.state != "training"
-

@@ -64,6 +64,9 @@ def try_sum(backend, config: TrainConfig, text: str) -> TriedSum:
     outputs = backend.predict(layout.inputs(pairs))
     predicted = layout.predicted_bits(outputs, pairs.width)[0]
     return TriedSum(
-        int(pairs.a[0]), int(pairs.b[0]), bits_to_int(predicted),
-        bit_probabilities(layout, outputs, pairs.width)[0], sum_bits(pairs)[0],
-    )  # fmt: skip
+        int(pairs.a[0]),
+        int(pairs.b[0]),
+        bits_to_int(predicted),
+        bit_probabilities(layout, outputs, pairs.width)[0],
+        sum_bits(pairs)[0],
+    )

@@ -6,7 +6,7 @@ the text into what to show (an answer or a one-line error) or None to close.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from rich.console import RenderableType
 from textual import on

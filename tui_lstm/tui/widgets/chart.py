@@ -7,8 +7,8 @@ right like a progress bar; the y axis is fixed (accuracy) or starts at zero (los
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from rich.style import Style
@@ -17,8 +17,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 # dot (column, row) within a braille cell -> its bit in the code point U+2800 + bits
-_DOT = {(0, 0): 0x01, (0, 1): 0x02, (0, 2): 0x04, (0, 3): 0x40,
-        (1, 0): 0x08, (1, 1): 0x10, (1, 2): 0x20, (1, 3): 0x80}  # fmt: skip
+_DOT = {(0, 0): 0x01, (0, 1): 0x02, (0, 2): 0x04, (0, 3): 0x40, (1, 0): 0x08, (1, 1): 0x10, (1, 2): 0x20, (1, 3): 0x80}
 
 
 @dataclass(frozen=True)
@@ -29,8 +28,9 @@ class Series:
     style: str
 
 
-def dot_grid(values: Sequence[float], x_max: int, y_low: float, y_high: float,
-             columns: int, rows: int) -> set[tuple[int, int]]:  # fmt: skip
+def dot_grid(
+    values: Sequence[float], x_max: int, y_low: float, y_high: float, columns: int, rows: int
+) -> set[tuple[int, int]]:
     """The dots (x, y), y from the top, of a polyline through (epoch, value) points.
 
     Epochs that fall on the same dot column are averaged first, so a long run costs no

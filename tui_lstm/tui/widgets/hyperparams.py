@@ -19,8 +19,23 @@ from textual.widgets import Input, Label, Select
 from tui_lstm.config import FIELD, PRESETS, ConfigError, TrainConfig, parse_value, preset
 
 # The fields shown, in order; the rest (clipping, noise, shuffling...) come from the preset.
-SHOWN = ("preset", "backend", "cell", "layout", "activation", "init", "bits", "hidden",
-         "optimizer", "loss", "lr", "epochs", "batch_size", "samples", "seed")  # fmt: skip
+SHOWN = (
+    "preset",
+    "backend",
+    "cell",
+    "layout",
+    "activation",
+    "init",
+    "bits",
+    "hidden",
+    "optimizer",
+    "loss",
+    "lr",
+    "epochs",
+    "batch_size",
+    "samples",
+    "seed",
+)
 
 
 def as_text(value) -> str:
@@ -72,8 +87,9 @@ class Hyperparams(VerticalScroll):
         meta, value = FIELD[name].metadata, getattr(self.base, name)
         tooltip = meta["help"]
         if _is_choice(name):
-            return Select(_options(name, value), value=value, allow_blank=False,
-                          compact=True, id=f"field-{name}", tooltip=tooltip)  # fmt: skip
+            return Select(
+                _options(name, value), value=value, allow_blank=False, compact=True, id=f"field-{name}", tooltip=tooltip
+            )
         return Input(as_text(value), compact=True, id=f"field-{name}", tooltip=tooltip)
 
     def control(self, name: str) -> Input | Select:

@@ -116,7 +116,4 @@ class ResultsTable(DataTable):
     @property
     def right_count(self) -> int:
         """Rows whose prediction is entirely right."""
-        return sum(
-            1 for i, shown in enumerate(self._shown)
-            if shown and shown == self._true[i].tobytes()
-        )  # fmt: skip
+        return sum(1 for i, shown in enumerate(self._shown) if shown and shown == self._true[i].tobytes())
