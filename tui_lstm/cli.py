@@ -68,6 +68,13 @@ def config_from(args: argparse.Namespace) -> TrainConfig:
         raise UsageError(str(error)) from None
 
 
+def print_json(figures: dict) -> None:
+    """One JSON object on stdout, with the format number its keys follow (see runs.py)."""
+    from tui_lstm.runs import FORMAT
+
+    print(json.dumps({"format": FORMAT, **figures}))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="tui-lstm", description="Watch recurrent networks learn to add binary numbers.")
     add_config_flags(parser)
@@ -139,8 +146,8 @@ def run_console(config: TrainConfig, start: bool = False) -> int:
 
 def cmd_train(args) -> int:
     from tui_lstm.headless import Progress
-    from tui_lstm.runs import RunError, check_writable, end_figures, fresh_run_dir, save_run
-    from tui_lstm.training import Trainer
+    from tui_lstm.runs import RunError, check_writable, fresh_run_dir, save_run, summary_figures
+    from tui_lstm.session import RunState, Session
 
     config = config_from(args)
     if not args.headless:
@@ -150,31 +157,24 @@ def cmd_train(args) -> int:
         check_writable(out)
     except RunError as error:
         raise UsageError(str(error)) from None
-    trainer = Trainer(config, Progress(sys.stderr if args.json else sys.stdout), until_exact=args.until_exact)
-    worker = threading.Thread(target=trainer.run, name="train")
+    session = Session(Progress(sys.stderr if args.json else sys.stdout))
+    session.begin(config, until_exact=args.until_exact)
+    worker = threading.Thread(target=session.run, name="train")
     worker.start()
     try:
         while worker.is_alive():
             worker.join(0.2)
     except KeyboardInterrupt:  # stop at the next batch, then save what was learned
-        trainer.control.stop()
+        session.stop()
         worker.join()
-    save_run(out, trainer)
+    record = session.record()
+    save_run(out, record)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "preset": config.preset,
-                    "seed": config.seed,
-                    **end_figures(trainer),
-                    "run_dir": str(out),
-                    "config": json.loads(config.to_json()),
-                }
-            )
-        )
+        figures = {"preset": config.preset, "seed": config.seed, **summary_figures(record), "run_dir": str(out)}
+        print_json({**figures, "config": json.loads(config.to_json())})
     else:
         print(f"saved to {out}")
-    return 1 if trainer.state == "diverged" else 0
+    return 1 if session.state == RunState.DIVERGED else 0
 
 
 def _open_run(run_dir: Path):
@@ -213,16 +213,14 @@ def cmd_eval(args) -> int:
     pairs = exhaustive_pairs(width) if every else random_pairs(np.random.default_rng(), args.samples or 10_000, width)
     scores = score_pairs(run.backend, run.config.layout, pairs)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "bits": width,
-                    "pairs": scores.pairs,
-                    "exhaustive": every,
-                    "exact_accuracy": scores.exact_accuracy,
-                    "bit_accuracy": scores.bit_accuracy,
-                }
-            )
+        print_json(
+            {
+                "bits": width,
+                "pairs": scores.pairs,
+                "all_pairs": every,
+                "exact_accuracy": scores.exact_accuracy,
+                "bit_accuracy": scores.bit_accuracy,
+            }
         )
     else:
         which = f"all {scores.pairs:,} {width}-bit pairs" if every else f"{scores.pairs:,} random {width}-bit pairs"
@@ -232,7 +230,7 @@ def cmd_eval(args) -> int:
 
 def cmd_predict(args) -> int:
     from tui_lstm.evaluate import predicted_bits
-    from tui_lstm.runs import sum_line
+    from tui_lstm.presentation import sum_line
     from tui_lstm.task import bits_to_int, pair_for
 
     run = _open_run(args.run_dir)
@@ -277,7 +275,7 @@ def cmd_inspect(args) -> int:
         raise UsageError(str(error)) from None
     carry = find_carry_unit(network, run.config)
     if args.json:
-        print(json.dumps({**seen.to_dict(), "carry_unit": carry.to_dict()}))
+        print_json({**seen.to_dict(), "carry_unit": carry.to_dict()})
     else:
         Console().print(StepTable(seen, carry))
     return 0
@@ -291,7 +289,8 @@ def cmd_study(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from tui_lstm.study import sample_size_study
+    from tui_lstm.study import SampleSizeRow, sample_size_study
+    from tui_lstm.training import RunSummary
 
     config = config_from(args)
     if not 1 <= args.seeds <= 100:
@@ -300,7 +299,7 @@ def cmd_study(args) -> int:
     def progress(samples, seed, summary):
         print(
             f"{samples} samples, seed {seed}: test rows {_percent(summary.test_exact_accuracy)}, "
-            f"all pairs {_percent(summary.exhaustive_exact_accuracy)}, {summary.train_seconds:.1f}s",
+            f"all pairs {_percent(summary.eval_exact_accuracy)}, {summary.train_seconds:.1f}s",
             file=sys.stderr,
             flush=True,
         )
@@ -313,33 +312,21 @@ def cmd_study(args) -> int:
         print("tui-lstm: study interrupted", file=sys.stderr)
         return 130
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "study": "samples",
-                    "config": json.loads(config.to_json()),
-                    "seeds": list(rows[0].seeds),
-                    "rows": [
-                        {
-                            "samples": row.samples,
-                            "test_exact_accuracy": row.test_exact_accuracy,
-                            "exhaustive_exact_accuracy": row.exhaustive_exact_accuracy,
-                            "train_seconds": row.train_seconds,
-                            "runs": [
-                                {
-                                    "seed": seed,
-                                    "test_exact_accuracy": run.test_exact_accuracy,
-                                    "exhaustive_exact_accuracy": run.exhaustive_exact_accuracy,
-                                    "train_seconds": run.train_seconds,
-                                }
-                                for seed, run in zip(row.seeds, row.runs)
-                            ],
-                        }
-                        for row in rows
-                    ],
-                }
-            )
-        )
+
+        def figures(run: RunSummary | SampleSizeRow) -> dict:
+            keys = ("test_exact_accuracy", "eval_exact_accuracy", "train_seconds")
+            return {key: getattr(run, key) for key in keys}
+
+        rows_json = [
+            {
+                "samples": row.samples,
+                **figures(row),
+                "runs": [{"seed": seed, **figures(run)} for seed, run in zip(row.seeds, row.runs)],
+            }
+            for row in rows
+        ]
+        config_json = json.loads(config.to_json())
+        print_json({"study": "samples", "config": config_json, "seeds": list(rows[0].seeds), "rows": rows_json})
         return 0
     seeds = f"mean of {args.seeds} seeds" if args.seeds > 1 else f"seed {config.seed}"
     table = Table(
@@ -353,7 +340,7 @@ def cmd_study(args) -> int:
         table.add_row(
             f"{row.samples:,}",
             _percent(row.test_exact_accuracy),
-            _percent(row.exhaustive_exact_accuracy),
+            _percent(row.eval_exact_accuracy),
             f"{row.train_seconds:.1f}s",
         )
     Console().print(table)

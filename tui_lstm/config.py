@@ -8,19 +8,16 @@ way wherever it is typed.
 from __future__ import annotations
 
 import dataclasses
-import functools
-import importlib.util
 import json
 from dataclasses import dataclass, field, fields
 
+from tui_lstm.backends import BACKENDS
 from tui_lstm.nn.activations import ACTIVATIONS
 from tui_lstm.nn.init import INITS
 from tui_lstm.nn.losses import LOSSES
 from tui_lstm.nn.network import CELLS
 from tui_lstm.nn.optim import OPTIMIZERS
 from tui_lstm.task import LAYOUTS, MAX_WIDTH, ONEHOT_MAX_WIDTH
-
-BACKENDS = ("numpy", "keras")
 
 
 class ConfigError(ValueError):
@@ -40,7 +37,7 @@ def _field(default, help: str, *, choices=None, low=None, high=None, shape=False
 @dataclass(frozen=True)
 class TrainConfig:
     preset: str = _field("custom", "the preset these settings started from")
-    backend: str = _field("numpy", "training engine", choices=BACKENDS, shape=True)
+    backend: str = _field("numpy", "training engine", choices=tuple(BACKENDS), shape=True)
     cell: str = _field("lstm", "recurrent cell", choices=tuple(CELLS), shape=True)
     layout: str = _field("bits", "how a sum is fed to the network", choices=LAYOUTS, shape=True)
     bits: int = _field(7, "operand width in bits", low=1, high=MAX_WIDTH, shape=True)
@@ -87,27 +84,7 @@ class TrainConfig:
             found["noise_max"] = f"noise_max must be at least state_noise ({self.state_noise:g})"
         if self.layout == "numbers" and self.bits > 32:
             found["bits"] = "the numbers layout takes at most 32-bit operands"
-        if self.backend == "keras":
-            found.update(self._keras_problems())
-        return found
-
-    def _keras_problems(self) -> dict[str, str]:
-        """What the keras backend cannot run: anything without TensorFlow installed, and
-        the NumPy engine's own settings.
-
-        Keras initializes as the ``glorot`` scheme does (it is Keras' default); the seeds'
-        other schemes, state noise and iamtrask's summed loss exist in the NumPy engine only.
-        """
-        found = {}
-        if not _tensorflow_installed():
-            found["backend"] = "the keras backend needs TensorFlow: pip install 'tui-lstm[keras]'"
-        if self.init != "glorot":
-            found["init"] = f"init {self.init} is NumPy-only; the keras backend takes init glorot (Keras' own)"
-        for name in ("state_noise", "noise_rise"):
-            if getattr(self, name):
-                found[name] = f"{name} is NumPy-only; the keras backend needs {name} 0"
-        if self.loss == "sse":
-            found["loss"] = "loss sse is NumPy-only; the keras backend takes mse, weighted-mse, bce or ce"
+        found.update(BACKENDS[self.backend].refusals(self))
         return found
 
     def replace(self, **changes) -> TrainConfig:
@@ -137,11 +114,6 @@ class TrainConfig:
     @property
     def steps_per_epoch(self) -> int:
         return -(-self.samples // self.batch_size)
-
-
-@functools.cache
-def _tensorflow_installed() -> bool:
-    return importlib.util.find_spec("tensorflow") is not None  # finds it without importing it
 
 
 FIELD = {f.name: f for f in fields(TrainConfig)}

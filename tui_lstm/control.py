@@ -1,22 +1,34 @@
-"""Pause, resume, stop and the learning rate: how another thread steers a training run.
+"""Pause, resume, stop and the learning rate: how another thread, or process, steers a run.
 
-The training loop calls ``checkpoint()`` between batches; the UI thread calls the rest.
-Nothing else crosses between the two threads.
+The training loop calls ``checkpoint()`` between batches; anyone else calls the rest.
+The stop is a signal object with ``set``, ``clear`` and ``is_set``: a ``threading.Event``
+by default, but a ``multiprocessing`` manager's Event or a Dask ``distributed.Event``
+work the same, so a run in another process (a sweep's worker) can be stopped from here.
 """
 
 from __future__ import annotations
 
 import threading
-import time
+from typing import Protocol
+
+from tui_lstm.stopwatch import Stopwatch
+
+
+class StopSignal(Protocol):
+    def set(self) -> None: ...
+
+    def clear(self) -> None: ...
+
+    def is_set(self) -> bool: ...
 
 
 class Control:
-    def __init__(self, lr: float):
+    def __init__(self, lr: float, stopwatch: Stopwatch | None = None, stop_signal: StopSignal | None = None):
         self.lr = lr  # read by the backend before every batch
-        self._stop = threading.Event()
+        self.stopwatch = stopwatch or Stopwatch()  # stopped while checkpoint() waits on a pause
+        self._stop = stop_signal if stop_signal is not None else threading.Event()
         self._running = threading.Event()
         self._running.set()
-        self.paused_seconds = 0.0  # time spent waiting in checkpoint()
 
     def rearm(self) -> None:
         """Clear a stop, so that a stopped run can be continued."""
@@ -41,9 +53,9 @@ class Control:
         return not self._running.is_set()
 
     def checkpoint(self) -> bool:
-        """Block while paused; True if the run must stop now."""
+        """Block while paused (the stopwatch stopped meanwhile); True if the run must stop now."""
         if not self._running.is_set():
-            waited = time.perf_counter()
+            self.stopwatch.stop()
             self._running.wait()
-            self.paused_seconds += time.perf_counter() - waited
+            self.stopwatch.start()
         return self._stop.is_set()

@@ -35,8 +35,9 @@ def score_pairs(backend, layout_name: str, pairs: Pairs) -> Scores:
     return score(predicted_bits(backend, layout_name, pairs), sum_bits(pairs))
 
 
-def exhaustive(backend, layout_name: str, width: int, rng: np.random.Generator) -> Scores:
-    """Over all pairs where they fit (16,384 at 7 bits), else over random ones."""
+def score_evaluation_pairs(backend, layout_name: str, width: int, rng: np.random.Generator) -> Scores:
+    """Over every pair where they are few enough to list (16,384 at 7 bits), else over
+    RANDOM_EVAL_PAIRS random ones."""
     return score_pairs(backend, layout_name, evaluation_pairs(width, rng, RANDOM_EVAL_PAIRS))
 
 

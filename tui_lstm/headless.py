@@ -23,8 +23,8 @@ def epoch_line(event: EpochDone) -> str:
         f"val_loss {m.val_loss:.4f}  val_acc {m.val_accuracy:.4f}  "
         f"exact {m.val_exact_accuracy:.2%}"
     )
-    if event.exhaustive_exact_accuracy is not None:
-        line += f"  all pairs {event.exhaustive_exact_accuracy:.2%}"
+    if event.eval_exact_accuracy is not None:
+        line += f"  all pairs {event.eval_exact_accuracy:.2%}"
     return line + f"  {event.samples_per_second:,.0f} samples/s  {event.elapsed:.1f}s"
 
 
@@ -32,15 +32,16 @@ def summary_lines(state: str, summary: RunSummary) -> list[str]:
     lines = [f"{state} after {summary.epochs_run} epochs, {summary.train_seconds:.2f}s of training"]
     if summary.message:
         lines.append(summary.message)
-    if summary.exhaustive_exact_accuracy is not None:
-        lines.append(f"exact on {summary.exhaustive_pairs:,} pairs: {summary.exhaustive_exact_accuracy:.2%}")
+    if summary.eval_exact_accuracy is not None:
+        which = "all" if summary.eval_all_pairs else "random"
+        lines.append(f"exact on {which} {summary.eval_pairs:,} pairs: {summary.eval_exact_accuracy:.2%}")
     for width, accuracy in summary.generalization.items():
         lines.append(f"exact on random {width}-bit pairs: {accuracy:.2%}")
     return lines
 
 
 class Progress:
-    """An ``on_event`` for Trainer that writes progress to a stream."""
+    """An ``on_event`` for a session or trainer that writes progress to a stream."""
 
     def __init__(self, stream: TextIO = sys.stdout):
         self.stream = stream
@@ -57,5 +58,5 @@ class Progress:
         elif isinstance(event, RunFinished):
             if self.live:
                 self.live.stop()
-            for line in summary_lines(event.state, event.summary):
+            for line in summary_lines(event.outcome, event.summary):
                 print(line, file=self.stream, flush=True)

@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from tui_lstm.config import TrainConfig
-from tui_lstm.training import RunSummary, Trainer
+from tui_lstm.session import Session
+from tui_lstm.training import RunSummary
 
 DEFAULT_SIZES = (100, 10_000, 20_000)
 
@@ -24,7 +25,7 @@ class SampleSizeRow:
     samples: int
     seeds: tuple[int, ...]
     test_exact_accuracy: float  # on the test rows (the report's 100)
-    exhaustive_exact_accuracy: float  # on every pair
+    eval_exact_accuracy: float  # on every pair
     train_seconds: float  # per run
     runs: tuple[RunSummary, ...]
 
@@ -52,7 +53,7 @@ def sample_size_study(
     for samples, configs in plan:
         runs = []
         for run_config in configs:
-            summary = Trainer(run_config).run()
+            summary = Session().train(run_config).summary
             on_run(samples, run_config.seed, summary)
             runs.append(summary)
         rows.append(
@@ -60,7 +61,7 @@ def sample_size_study(
                 samples,
                 seed_list,
                 _mean(run.test_exact_accuracy for run in runs),
-                _mean(run.exhaustive_exact_accuracy for run in runs),
+                _mean(run.eval_exact_accuracy for run in runs),
                 _mean(run.train_seconds for run in runs),
                 tuple(runs),
             )

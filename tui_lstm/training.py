@@ -8,7 +8,6 @@ into progress lines. Nothing here knows which.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -17,8 +16,9 @@ import numpy as np
 from tui_lstm.backends import Backend, make_backend
 from tui_lstm.config import TrainConfig
 from tui_lstm.control import Control
-from tui_lstm.evaluate import exhaustive, generalization, score
+from tui_lstm.evaluate import Scores, generalization, score, score_evaluation_pairs
 from tui_lstm.seeding import EVAL, SHUFFLE, TEST, TRAIN, rng_for
+from tui_lstm.stopwatch import Stopwatch
 from tui_lstm.task import EXHAUSTIVE_MAX_WIDTH, LAYOUT, Dataset, random_pairs, sum_bits
 
 BATCH_EVENT_SECONDS = 0.1  # at most ten progress events a second
@@ -43,16 +43,12 @@ class EpochMetrics:
 
 @dataclass(frozen=True)
 class RunStarted:
-    config: TrainConfig
-    steps_per_epoch: int
+    """A run, new or continued, has begun its first batch."""
 
 
 @dataclass(frozen=True)
 class BatchDone:
     epoch: int
-    step: int
-    steps: int
-    loss: float
     samples_per_second: float
 
 
@@ -63,33 +59,46 @@ class EpochDone:
     elapsed: float  # seconds since the run started, pauses excluded
     samples_per_second: float
     test_predictions: np.ndarray  # (rows, width + 1) predicted sum bits, LSB first
-    exhaustive_exact_accuracy: float | None  # None where the pairs are too many to score each epoch
+    eval_exact_accuracy: float | None  # over the evaluation pairs; None where not scored each epoch
+
+
+@dataclass(frozen=True)
+class FinalTests:
+    """Training is over and the end-of-run tests (every pair, longer numbers) have begun."""
 
 
 @dataclass(frozen=True)
 class RunFinished:
-    state: str  # finished, stopped or diverged
+    outcome: str  # finished, stopped or diverged
     summary: RunSummary
 
 
 @dataclass
 class RunSummary:
+    """The end-of-run figures. ``eval_*`` are over the evaluation pairs: every pair of the
+    operand width where they are few enough to list (``eval_all_pairs``), else a random
+    sample of ``evaluate.RANDOM_EVAL_PAIRS``."""
+
     epochs_run: int = 0
     train_seconds: float = 0.0
-    exhaustive_exact_accuracy: float | None = None
-    exhaustive_bit_accuracy: float | None = None  # the test bit accuracy without the 100 rows' luck
-    exhaustive_pairs: int = 0
+    eval_exact_accuracy: float | None = None
+    eval_bit_accuracy: float | None = None  # the test bit accuracy without the 100 rows' luck
+    eval_pairs: int = 0
+    eval_all_pairs: bool = False
     test_exact_accuracy: float | None = None
     test_bit_accuracy: float | None = None
     generalization: dict[int, float] = field(default_factory=dict)
     message: str = ""
 
 
-Event = RunStarted | BatchDone | EpochDone | RunFinished
+Event = RunStarted | BatchDone | EpochDone | FinalTests | RunFinished
 
 
 class Trainer:
-    """Trains one config. ``run()`` blocks; ``control`` steers it from other threads."""
+    """Trains one config. ``run()`` blocks; ``control`` steers it from other threads.
+
+    ``outcome`` is None until a run ends, then finished, stopped or diverged.
+    """
 
     def __init__(
         self,
@@ -98,11 +107,12 @@ class Trainer:
         *,
         until_exact: bool = False,
         backend: Backend | None = None,
+        control: Control | None = None,
     ):
         self.config = config
         self.on_event = on_event
         self.until_exact = until_exact
-        self.control = Control(config.lr)
+        self.control = control or Control(config.lr)
         self.backend = backend or make_backend(config)
         self.layout = LAYOUT[config.layout]
         self.train_rng = rng_for(config.seed, TRAIN)
@@ -111,83 +121,88 @@ class Trainer:
         self.test = Dataset.of(self.layout, random_pairs(rng_for(config.seed, TEST), config.test_samples, config.bits))
         self.history: list[EpochMetrics] = []
         self.summary = RunSummary()
-        self.state = "ready"
-        self.elapsed = 0.0  # seconds of training and measuring, pauses excluded
-        # every pair is scored after each epoch where they are few enough to list
-        self.cheap_exhaustive = config.bits <= EXHAUSTIVE_MAX_WIDTH
-        self._last_exhaustive = None  # the Scores of the newest kept model, if measured
+        self.outcome: str | None = None
+        # the evaluation pairs are scored after each epoch where they are few enough to list
+        self.eval_each_epoch = until_exact or config.bits <= EXHAUSTIVE_MAX_WIDTH
+        self._last_eval: Scores | None = None  # of the newest kept model, if measured
+
+    @property
+    def stopwatch(self) -> Stopwatch:
+        return self.control.stopwatch
 
     def _draw_training_set(self) -> Dataset:
         return Dataset.of(self.layout, random_pairs(self.train_rng, self.config.samples, self.config.bits))
 
     def run(self) -> RunSummary:
-        cfg, control, summary = self.config, self.control, self.summary
-        self.state = "training"
+        cfg, control, summary, clock = self.config, self.control, self.summary, self.stopwatch
+        self.outcome = None
         control.rearm()
-        self._last_exhaustive = None  # a stopped epoch may have moved the weights since
-        self.on_event(RunStarted(cfg, cfg.steps_per_epoch))
+        self._last_eval = None  # a stopped epoch may have moved the weights since
+        clock.start()
+        try:
+            self.outcome = self._epochs(cfg, control, summary, clock)
+            if self.outcome != "stopped" and self.history:
+                self.on_event(FinalTests())
+                self._final_tests()
+            elif self.history:
+                self._test_figures()
+        finally:
+            clock.stop()
+        self.on_event(RunFinished(self.outcome, summary))
+        return summary
+
+    def _epochs(self, cfg: TrainConfig, control: Control, summary: RunSummary, clock: Stopwatch) -> str:
+        """Train the epochs left; the outcome: finished, stopped or diverged."""
+        self.on_event(RunStarted())
         good = self.backend.snapshot()
         for epoch in range(len(self.history) + 1, cfg.epochs + 1):
             if epoch > 1 and cfg.resample:
                 self.train = self._draw_training_set()
             order = self.shuffle_rng.permutation(cfg.samples) if cfg.shuffle else np.arange(cfg.samples)
-            started, paused_before = time.perf_counter(), control.paused_seconds
-            fit = self.backend.fit_epoch(
-                epoch, self.train, order, cfg.batch_size, control, self._batch_reporter(epoch, started)
-            )
-            seconds = time.perf_counter() - started - (control.paused_seconds - paused_before)
+            started = clock.seconds
+            fit = self.backend.fit_epoch(epoch, self.train, order, cfg.batch_size, control, self._batch_reporter(epoch))
+            seconds = clock.seconds - started
             summary.train_seconds += seconds
             if not fit.complete:
-                self.state = "stopped"
-                break
+                return "stopped"
             if not math.isfinite(fit.loss):
-                self._diverged(good, epoch, f"loss became {fit.loss}")
-                break
+                return self._diverged(good, epoch, f"loss became {fit.loss}")
             metrics, predictions = self._measure(epoch, fit)
             if not math.isfinite(metrics.val_loss):
-                self._diverged(good, epoch, f"test loss became {metrics.val_loss}")
-                break
+                return self._diverged(good, epoch, f"test loss became {metrics.val_loss}")
             good = self.backend.snapshot()
             self.history.append(metrics)
             summary.epochs_run = epoch
-            self._last_exhaustive = self._exhaustive() if self.until_exact or self.cheap_exhaustive else None
-            exact = None if self._last_exhaustive is None else self._last_exhaustive.exact_accuracy
-            self.elapsed += time.perf_counter() - started - (control.paused_seconds - paused_before)
-            self.on_event(
-                EpochDone(metrics, cfg.epochs, self.elapsed, cfg.samples / max(seconds, 1e-9), predictions, exact)
-            )
+            self._last_eval = self._eval() if self.eval_each_epoch else None
+            exact = None if self._last_eval is None else self._last_eval.exact_accuracy
+            rate = cfg.samples / max(seconds, 1e-9)
+            self.on_event(EpochDone(metrics, cfg.epochs, clock.seconds, rate, predictions, exact))
             if cfg.halve_lr_on_rise and len(self.history) > 1 and metrics.loss > self.history[-2].loss:
                 control.lr *= 0.5
             if control.stopped:
-                self.state = "stopped"
-                break
+                return "stopped"
             if self.until_exact and exact == 1.0:
-                self.state = "finished"
-                break
-        else:
-            self.state = "finished"
-        self._final_tests()
-        self.on_event(RunFinished(self.state, summary))
-        return summary
+                return "finished"
+        return "finished"
 
-    def _diverged(self, good, epoch: int, what: str) -> None:
+    def _diverged(self, good, epoch: int, what: str) -> str:
         """Put back the model of the epoch before, and say what broke."""
         self.backend.restore(good)
-        self.state = "diverged"
         self.summary.message = f"{what} in epoch {epoch}; kept the model of epoch {epoch - 1}"
+        return "diverged"
 
-    def _batch_reporter(self, epoch: int, started: float):
-        steps = self.config.steps_per_epoch
-        paused_before = self.control.paused_seconds
+    def _batch_reporter(self, epoch: int):
+        """An on_batch callback: at most one BatchDone every BATCH_EVENT_SECONDS, and the last."""
+        steps, clock = self.config.steps_per_epoch, self.stopwatch
+        started = clock.seconds
         last = [started]
 
         def on_batch(step: int, loss: float) -> None:
-            now = time.perf_counter()
+            now = clock.seconds
             if now - last[0] >= BATCH_EVENT_SECONDS or step == steps:
                 last[0] = now
                 done = min(step * self.config.batch_size, self.config.samples)
-                busy = now - started - (self.control.paused_seconds - paused_before)
-                self.on_event(BatchDone(epoch, step, steps, loss, done / max(busy, 1e-9)))
+                self.on_event(BatchDone(epoch, done / max(now - started, 1e-9)))
 
         return on_batch
 
@@ -210,20 +225,25 @@ class Trainer:
         )
         return metrics, test_bits[:REPORT_ROWS]
 
-    def _exhaustive(self):
-        return exhaustive(self.backend, self.config.layout, self.config.bits, rng_for(self.config.seed, EVAL))
+    def _eval(self) -> Scores:
+        return score_evaluation_pairs(
+            self.backend, self.config.layout, self.config.bits, rng_for(self.config.seed, EVAL)
+        )
+
+    def generalization(self) -> dict[int, float]:
+        """Exact accuracy of a bits model on random pairs of longer widths, from the run's seed."""
+        return generalization(self.backend, rng_for(self.config.seed, EVAL))
+
+    def _test_figures(self) -> None:
+        last = self.history[-1]
+        self.summary.test_exact_accuracy, self.summary.test_bit_accuracy = last.val_exact_accuracy, last.val_accuracy
 
     def _final_tests(self) -> None:
-        """Test accuracy; unless stopped (a stop means now), every pair and longer numbers."""
+        """The test rows' figures, every evaluation pair and, for a bits model, longer numbers."""
         summary = self.summary
-        if not self.history:
-            return
-        last = self.history[-1]
-        summary.test_exact_accuracy, summary.test_bit_accuracy = last.val_exact_accuracy, last.val_accuracy
-        if self.state == "stopped":
-            return
-        full = self._last_exhaustive or self._exhaustive()  # a divergence restores that very model
-        summary.exhaustive_exact_accuracy, summary.exhaustive_pairs = full.exact_accuracy, full.pairs
-        summary.exhaustive_bit_accuracy = full.bit_accuracy
+        self._test_figures()
+        scores = self._last_eval or self._eval()  # a divergence restores that very model
+        summary.eval_exact_accuracy, summary.eval_bit_accuracy = scores.exact_accuracy, scores.bit_accuracy
+        summary.eval_pairs, summary.eval_all_pairs = scores.pairs, self.config.bits <= EXHAUSTIVE_MAX_WIDTH
         if self.config.layout == "bits":
-            summary.generalization = generalization(self.backend, rng_for(self.config.seed, EVAL))
+            summary.generalization = self.generalization()

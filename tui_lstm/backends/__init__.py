@@ -1,27 +1,33 @@
-"""Training engines behind one small protocol, so the loop and the UI never ask which.
+"""Training engines behind one small protocol, and the registry that says what each can do.
 
-TensorFlow is imported only when the keras backend is asked for.
+A backend is one module plus an entry in ``BACKENDS``: its model file's name, the settings
+it refuses and why, whether it can predict while a run is training it, and the module
+that holds its class. That module is imported only when a model is built, so
+TensorFlow is imported only when the keras backend is asked for, and nothing else in
+tui-lstm imports a backend's module by name.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from tui_lstm.config import TrainConfig
 from tui_lstm.control import Control
 from tui_lstm.nn.network import Network
 from tui_lstm.task import Dataset
 
-MODEL_FILES = {"numpy": "model.npz", "keras": "model.keras"}  # inside a run folder
+if TYPE_CHECKING:
+    from tui_lstm.config import TrainConfig
 
 
 class ModelFileError(ValueError):
-    """A model file that is missing, truncated, foreign or does not fit the config."""
+    """Model bytes that are truncated, foreign, unsafe or do not fit the config."""
 
 
 @dataclass(frozen=True)
@@ -37,8 +43,6 @@ BatchCallback = Callable[[int, float], None]  # (batches done, batch loss)
 
 
 class Backend(Protocol):
-    name: str
-
     def fit_epoch(
         self, epoch: int, data: Dataset, order: np.ndarray, batch_size: int, control: Control, on_batch: BatchCallback
     ) -> EpochFit:
@@ -54,19 +58,61 @@ class Backend(Protocol):
 
     def restore(self, snapshot: object) -> None: ...
 
-    def save(self, directory: Path) -> Path:
-        """Write the model file into ``directory``; return its path."""
+    def model_bytes(self) -> bytes:
+        """The model as the bytes of its model file."""
 
     def numpy_network(self) -> Network:
         """The weights as a NumPy network (for inspection)."""
 
 
-def make_backend(config: TrainConfig, model_file: Path | None = None) -> Backend:
-    """A backend with fresh weights from the config's seed, or with a saved model's."""
-    if config.backend == "keras":
-        from tui_lstm.backends.keras_backend import KerasBackend
+@dataclass(frozen=True)
+class BackendSpec:
+    name: str
+    target: str  # "module:Class" of the backend, constructed as Class(config, model: bytes | None)
+    model_file: str  # its name inside a run folder
+    predicts_while_training: bool  # False: predicting (and saving) waits until the run ends
+    refusals: Callable[[TrainConfig], dict[str, str]]  # field -> why this backend cannot run it
 
-        return KerasBackend(config, model_file)
-    from tui_lstm.backends.numpy_backend import NumpyBackend
+    def make(self, config: TrainConfig, model: bytes | None = None) -> Backend:
+        """A backend with fresh weights from the config's seed, or a saved model's."""
+        module, _, name = self.target.partition(":")
+        return getattr(importlib.import_module(module), name)(config, model)
 
-    return NumpyBackend(config, model_file)
+
+@functools.cache
+def _tensorflow_installed() -> bool:
+    return importlib.util.find_spec("tensorflow") is not None  # finds it without importing it
+
+
+def _keras_refusals(config: TrainConfig) -> dict[str, str]:
+    """What the keras backend cannot run: anything without TensorFlow installed, cells with
+    no Keras layer, and the NumPy engine's own settings.
+
+    Keras initializes as the ``glorot`` scheme does (it is Keras' default); the seeds'
+    other schemes, state noise and iamtrask's summed loss exist in the NumPy engine only.
+    """
+    found = {}
+    if not _tensorflow_installed():
+        found["backend"] = "the keras backend needs TensorFlow: pip install 'tui-lstm[keras]'"
+    if config.init != "glorot":
+        found["init"] = f"init {config.init} is NumPy-only; the keras backend takes init glorot (Keras' own)"
+    for name in ("state_noise", "noise_rise"):
+        if getattr(config, name):
+            found[name] = f"{name} is NumPy-only; the keras backend needs {name} 0"
+    if config.loss == "sse":
+        found["loss"] = "loss sse is NumPy-only; the keras backend takes mse, weighted-mse, bce or ce"
+    return found
+
+
+BACKENDS = {
+    spec.name: spec
+    for spec in (
+        BackendSpec("numpy", "tui_lstm.backends.numpy_backend:NumpyBackend", "model.npz", True, lambda config: {}),
+        # Keras works in one thread of its own, which a live run keeps busy (or holds paused)
+        BackendSpec("keras", "tui_lstm.backends.keras_backend:KerasBackend", "model.keras", False, _keras_refusals),
+    )
+}
+
+
+def make_backend(config: TrainConfig, model: bytes | None = None) -> Backend:
+    return BACKENDS[config.backend].make(config, model)

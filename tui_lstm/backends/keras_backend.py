@@ -15,8 +15,11 @@ console constructs a backend in its UI thread and trains in a worker thread. So 
 backend owns a thread of its own and every method hands its work to it: it does not
 matter which thread calls. TensorFlow is imported on that thread too, so constructing a
 fresh backend returns at once instead of freezing the console for the seconds the import
-takes; the first call that needs the model waits for it. A model file, though, is loaded
+takes; the first call that needs the model waits for it. A saved model, though, is loaded
 before the constructor returns, so that a bad one is refused where it was asked for.
+
+Keras reads and writes ``.keras`` files by path only, so a model's bytes pass through a
+private temporary folder on their way in and out.
 
 Keras' ``fit`` keeps its predictions to itself, so the training outputs an epoch
 reports are the model's after the epoch (one more forward pass), where the NumPy
@@ -25,7 +28,9 @@ backend's are those it made during the epoch.
 
 from __future__ import annotations
 
+import io
 import os
+import tempfile
 import threading
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -34,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tui_lstm.backends import MODEL_FILES, EpochFit, ModelFileError
+from tui_lstm.backends import BACKENDS, EpochFit, ModelFileError
 from tui_lstm.backends.keras_weights import numpy_network
 from tui_lstm.config import TrainConfig
 from tui_lstm.nn.losses import make_loss
@@ -53,6 +58,7 @@ ARCHITECTURE_KEYS = (
     "use_bias",
 )
 PREDICT_CHUNK = 4096  # rows per forward pass, to bound memory
+MODEL_FILE = BACKENDS["keras"].model_file
 
 _import_lock = threading.Lock()
 _keras = None
@@ -148,20 +154,18 @@ def describe(model) -> str:
 
 
 class KerasBackend:
-    name = "keras"
-
-    def __init__(self, config: TrainConfig, model_file: Path | None = None):
+    def __init__(self, config: TrainConfig, model: bytes | None = None):
         self.config = config
         self.layout = LAYOUT[config.layout]
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="keras")
-        self._ready = self._executor.submit(self._setup, model_file)
-        if model_file is not None:
+        self._ready = self._executor.submit(self._setup, model)
+        if model is not None:
             self._ready.result()
 
     # -- the Keras thread ------------------------------------------------------------
 
-    def _setup(self, model_file: Path | None) -> None:
-        """Import, seed, build and compile; then take a model file's weights, if given."""
+    def _setup(self, model: bytes | None) -> None:
+        """Import, seed, build and compile; then take a saved model's weights, if given."""
         self._thread = threading.get_ident()
         keras = self._keras = import_keras()
         keras.utils.set_random_seed(self.config.seed)  # also seeds Python's and NumPy's global generators
@@ -172,28 +176,35 @@ class KerasBackend:
         self.model.compile(
             loss=self._loss, optimizer=optimizer(learning_rate=self._lr, global_clipnorm=self.config.clip or None)
         )
-        if model_file is not None:
-            self._load(Path(model_file))
+        if model is not None:
+            self._load(model)
 
-    def _load(self, path: Path) -> None:
+    def _load(self, data: bytes) -> None:
         """Copy the weights of a saved model that computes what the config's does."""
-        if not path.is_file():
-            raise ModelFileError(f"{path}: no such model file")
-        if not zipfile.is_zipfile(path):  # Keras would call it "not found"
-            raise ModelFileError(f"{path}: not a Keras model file (a .keras file is a zip archive)")
+        if not zipfile.is_zipfile(io.BytesIO(data)):  # Keras would call it "not found"
+            raise ModelFileError("not a Keras model file (a .keras file is a zip archive)")
         try:
-            saved = self._keras.saving.load_model(path, safe_mode=True, compile=False)
+            with tempfile.TemporaryDirectory(prefix="tui-lstm-") as folder:
+                path = Path(folder) / MODEL_FILE
+                path.write_bytes(data)
+                saved = self._keras.saving.load_model(path, safe_mode=True, compile=False)
             found = signature(saved)
         except Exception as error:  # a bad zip, missing parts, refused code: each its own type
             reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise ModelFileError(f"{path}: not a readable Keras model ({reason})") from None
+            raise ModelFileError(f"not a readable Keras model ({reason})") from None
         weights = saved.get_weights()
         shapes_differ = [w.shape for w in weights] != [w.shape for w in self.model.get_weights()]
         if found != signature(self.model) or shapes_differ:
-            raise ModelFileError(f"{path}: holds {describe(saved)}, the config needs {describe(self.model)}")
+            raise ModelFileError(f"holds {describe(saved)}, the config needs {describe(self.model)}")
         if not all(np.all(np.isfinite(w)) for w in weights):
-            raise ModelFileError(f"{path}: holds NaN or infinite weights")
+            raise ModelFileError("holds NaN or infinite weights")
         self.model.set_weights(weights)
+
+    def _model_bytes(self) -> bytes:
+        with tempfile.TemporaryDirectory(prefix="tui-lstm-") as folder:
+            path = Path(folder) / MODEL_FILE  # Keras insists on the .keras suffix
+            self.model.save(path)
+            return path.read_bytes()
 
     def _call(self, method, *args):
         """Run ``method`` on the Keras thread once the model is ready; return its result."""
@@ -283,14 +294,10 @@ class KerasBackend:
     def restore(self, snapshot):
         self._call(lambda: self.model.set_weights(snapshot))
 
-    def save(self, directory: Path) -> Path:
-        """Write model.keras, compiled as trained. A weighted-mse model names a loss only
+    def model_bytes(self) -> bytes:
+        """A .keras file's bytes, compiled as trained. A weighted-mse model names a loss only
         tui-lstm defines, so other programs load it with ``compile=False``, as this one does."""
-        path = Path(directory) / MODEL_FILES[self.name]
-        tmp = path.with_name("model.tmp.keras")  # Keras insists on the .keras suffix
-        self._call(lambda: self.model.save(tmp))
-        tmp.replace(path)
-        return path
+        return self._call(self._model_bytes)
 
     def numpy_network(self):
         """Read here, not on the Keras thread: TensorFlow variables may be read from any

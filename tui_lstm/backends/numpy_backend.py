@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import zipfile
-from pathlib import Path
 
 import numpy as np
 
-from tui_lstm.backends import MODEL_FILES, EpochFit, ModelFileError
+from tui_lstm.backends import EpochFit, ModelFileError
 from tui_lstm.config import TrainConfig
 from tui_lstm.nn.losses import make_loss
 from tui_lstm.nn.network import Network
@@ -31,29 +31,27 @@ def build_network(config: TrainConfig, rng: np.random.Generator) -> Network:
     )
 
 
-def load_params(path: Path, expected: dict[str, tuple]) -> dict[str, np.ndarray]:
-    """Arrays from an .npz, refusing pickles and anything that does not fit ``expected``."""
+def load_params(data: bytes, expected: dict[str, tuple]) -> dict[str, np.ndarray]:
+    """Arrays from the bytes of an .npz, refusing pickles and anything that does not fit ``expected``."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise ModelFileError(f"{path}: not an .npz model file")
+                raise ModelFileError("not an .npz model file")
             if set(archive.files) != set(expected):
-                raise ModelFileError(f"{path}: holds {sorted(archive.files)}, expected {sorted(expected)}")
+                raise ModelFileError(f"holds {sorted(archive.files)}, expected {sorted(expected)}")
             params = {name: archive[name] for name in expected}
-    except FileNotFoundError:
-        raise ModelFileError(f"{path}: no such model file") from None
     except ValueError as error:  # object arrays (pickles) and malformed headers
         if isinstance(error, ModelFileError):
             raise
-        raise ModelFileError(f"{path}: refused, not plain arrays ({error})") from None
+        raise ModelFileError(f"refused, not plain arrays ({error})") from None
     except (OSError, EOFError, zipfile.BadZipFile) as error:
-        raise ModelFileError(f"{path}: unreadable or truncated ({error})") from None
+        raise ModelFileError(f"unreadable or truncated ({error})") from None
     for name, shape in expected.items():
         p = params[name]
         if p.shape != shape or p.dtype.kind != "f":
-            raise ModelFileError(f"{path}: {name} is {p.dtype}{p.shape}, the config needs float{shape}")
+            raise ModelFileError(f"{name} is {p.dtype}{p.shape}, the config needs float{shape}")
         if not np.all(np.isfinite(p)):
-            raise ModelFileError(f"{path}: {name} holds NaN or infinite weights")
+            raise ModelFileError(f"{name} holds NaN or infinite weights")
     return params
 
 
@@ -63,13 +61,11 @@ DIVERGING_QUIETLY = np.errstate(over="ignore", invalid="ignore")
 
 
 class NumpyBackend:
-    name = "numpy"
-
-    def __init__(self, config: TrainConfig, model_file: Path | None = None):
+    def __init__(self, config: TrainConfig, model: bytes | None = None):
         layout = LAYOUT[config.layout]
         self.network = build_network(config, rng_for(config.seed, INIT))
-        if model_file is not None:
-            for name, value in load_params(model_file, self.network.shapes()).items():
+        if model is not None:
+            for name, value in load_params(model, self.network.shapes()).items():
                 self.network.params[name][...] = value
         exponents = layout.bit_exponents(config.bits) if config.loss == "weighted-mse" else None
         self.loss = make_loss(config.loss, exponents)
@@ -125,12 +121,10 @@ class NumpyBackend:
     def restore(self, snapshot):
         self.network.flat[:] = snapshot
 
-    def save(self, directory: Path) -> Path:
-        path = Path(directory) / MODEL_FILES[self.name]
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, **self.network.params)
-        tmp.replace(path)
-        return path
+    def model_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        np.savez(buffer, **self.network.params)
+        return buffer.getvalue()
 
     def numpy_network(self) -> Network:
         return self.network

@@ -1,0 +1,65 @@
+"""A run record: everything a finished or stopped run is saved from, as plain data.
+
+A record holds no live objects (no trainer, no backend, no thread), so it pickles: a
+sweep's worker process can send one back to its client, and saving it needs no backend
+(a Keras run's results are written without TensorFlow). The session builds it.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import platform
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import tui_lstm
+from tui_lstm.config import TrainConfig
+from tui_lstm.training import EpochMetrics, RunSummary
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    config: TrainConfig  # its lr is the one the run ended with
+    state: str  # the RunState it ended in: finished, stopped or diverged
+    history: tuple[EpochMetrics, ...]
+    summary: RunSummary
+    model: bytes  # the backend's model file, byte for byte
+    results: tuple[str, ...]  # the report's rows for the test pairs
+    provenance: dict[str, str] = field(default_factory=dict)
+
+
+def _version(*distributions: str) -> str | None:
+    for name in distributions:
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return None
+
+
+def _cpu() -> str:
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+@functools.cache
+def provenance() -> dict[str, str]:
+    """What made the numbers: tui-lstm, Python, NumPy, BLAS, TensorFlow (if installed) and the CPU."""
+    blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    return {
+        "tui_lstm": tui_lstm.__version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "blas": f"{blas.get('name')} {blas.get('version')}",
+        "tensorflow": _version("tensorflow-cpu", "tensorflow") or "not installed",
+        "cpu": _cpu(),
+        "platform": platform.platform(),
+    }
