@@ -14,7 +14,7 @@ from tui_lstm.backends.numpy_backend import NumpyBackend
 from tui_lstm.config import preset
 from tui_lstm.training import Trainer
 from tui_lstm.tui.app import TuiLstmApp
-from tui_lstm.tui.inspect_screen import InspectScreen
+from tui_lstm.tui.screens.inspect import InspectScreen
 
 SIZE = (80, 24)
 
@@ -39,7 +39,7 @@ def screen_text(app) -> str:
 
 async def open_inside(pilot) -> InspectScreen:
     app = pilot.app
-    app.trainer = wired_trainer()
+    app.session.trainer = wired_trainer()
     await pilot.press("i")
     await app.workers.wait_for_complete()
     await pilot.pause()
@@ -77,14 +77,14 @@ async def test_the_view_shows_a_typed_sum_bit_by_bit():
 async def test_it_opens_with_the_last_sum_tried_and_refuses_other_layouts():
     app = TuiLstmApp(preset("fast"))
     async with app.run_test(size=SIZE) as pilot:
-        app.trainer = wired_trainer("gru")
+        app.session.trainer = wired_trainer("gru")
         await pilot.press("t", *"5+3", "enter", "escape", "i")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert "5 + 3 = 8, gru(5,3) = 8" in screen_text(app)
         await pilot.press("escape")
         numbers = preset("fast", layout="numbers", hidden=4)
-        app.trainer = Trainer(numbers, backend=NumpyBackend(numbers))
+        app.session.trainer = Trainer(numbers, backend=NumpyBackend(numbers))
         await pilot.press("i")
         assert "only bits-layout models can be inspected" in notices(app)
         assert not isinstance(app.screen, InspectScreen)

@@ -18,6 +18,7 @@ from tui_helpers import quick_final_tests, small, start_and_wait_for_an_epoch, t
 from tui_lstm.backends import make_backend
 from tui_lstm.backends.numpy_backend import NumpyBackend
 from tui_lstm.config import preset
+from tui_lstm.session import RunState
 from tui_lstm.task import bits_to_int
 from tui_lstm.tui.app import TuiLstmApp
 from tui_lstm.tui.commands import ConsoleCommands
@@ -36,7 +37,7 @@ def _quick(monkeypatch):
 
 
 def status(app) -> str:
-    return app.status.render().plain
+    return app.board.status.render().plain
 
 
 def notices(app) -> str:
@@ -83,7 +84,7 @@ async def test_at_80_columns_the_rows_stay_whole_and_bits_go_under_the_table():
         assert [str(c.label) for c in table.columns.values()] == ["", "test pair"]
         assert table.virtual_size.width <= table.scrollable_content_region.width
         for row in (0, 1):
-            bits = "".join(str(int(b)) for b in table._predictions[row][::-1])
+            bits = "".join(str(int(b)) for b in table.predictions[row][::-1])
             assert Text.from_markup(table.border_subtitle).plain == f"num{row} bits {bits}"
             await pilot.press("down")
 
@@ -280,7 +281,7 @@ async def test_quitting_mid_training_ends_the_thread_within_a_second():
         await asyncio.sleep(0.01)
     assert time.monotonic() - started < 1.0
     assert not training_threads()
-    assert app.trainer.state == "stopped" and not app.trainer.summary.generalization
+    assert app.session.state == RunState.STOPPED and not app.trainer.summary.generalization
 
 
 async def test_an_error_in_training_is_shown_and_the_app_keeps_running(monkeypatch):
@@ -291,7 +292,7 @@ async def test_an_error_in_training_is_shown_and_the_app_keeps_running(monkeypat
     app = TuiLstmApp(small())
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("s")
-        await wait_until(pilot, lambda: app.train_worker is not None and app.train_worker.is_finished)
+        await wait_until(pilot, lambda: app.board.worker is not None and app.board.worker.is_finished)
         await pilot.pause()
         assert status(app).startswith(" error ") and "boom" in status(app)
         assert "boom" in notices(app)

@@ -24,7 +24,6 @@ def quick_final_tests(monkeypatch) -> None:
     """The end-of-run generalization test on 50 pairs a width instead of 10,000."""
     quick = partial(evaluate.generalization, n=50)
     monkeypatch.setattr(training, "generalization", quick)
-    monkeypatch.setattr("tui_lstm.tui.app.generalization", quick)
 
 
 async def wait_until(pilot, condition, timeout: float = 30.0) -> None:

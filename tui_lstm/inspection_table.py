@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tui_lstm.inspection import CarryUnit, SumInspection, title
+from tui_lstm.presentation import WRONG_BIT, sum_line, verdict
 
 LABEL_WIDTH = 12
 STEP_WIDTH = 5  # "-0.43"; a column takes one more for the space between columns
@@ -42,9 +43,7 @@ def heat_row(table: Table, label: str | Text, values: np.ndarray, steps: range, 
 
 def headline(seen: SumInspection) -> Text:
     right = seen.predicted == seen.a + seen.b
-    line = Text(f"{seen.a} + {seen.b} = {seen.a + seen.b}, {seen.cell}({seen.a},{seen.b}) = {seen.predicted}  ")
-    line.append("✓ right" if right else "✗ wrong", "bold green" if right else "bold red")
-    return line
+    return Text(sum_line(seen.cell, seen.a, seen.b, seen.predicted) + "  ").append_text(verdict(right))
 
 
 class StepTable:
@@ -91,7 +90,7 @@ class StepTable:
         bit = self.seen.output_bits[t]
         if bit == self.seen.sum_bits[t]:
             return Text(str(bit))
-        return Text(f"{bit}✗", "bold red reverse")
+        return Text(f"{bit}✗", WRONG_BIT)
 
     def carry_label(self) -> Text:
         return Text(f" {self.carry.name}{self.carry.unit} ◀ carry", "bold reverse")

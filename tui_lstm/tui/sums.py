@@ -12,7 +12,7 @@ import numpy as np
 from rich.text import Text
 
 from tui_lstm.config import TrainConfig
-from tui_lstm.runs import sum_line
+from tui_lstm.presentation import WRONG_BIT, sum_line, verdict
 from tui_lstm.task import LAYOUT, Layout, Pairs, bits_to_int, operand_bits, pair_for, sum_bits
 
 _SUM = re.compile(r"\s*(\d+)\s*\+\s*(\d+)\s*")
@@ -29,15 +29,14 @@ class TriedSum:
     def describe(self, cell: str) -> Text:
         """The report's line, right or wrong, then each bit's probability (wrong ones lit)."""
         a, b, right = self.a, self.b, self.predicted == self.a + self.b
-        text = Text(sum_line(cell, a, b, self.predicted) + "  ")
-        text.append("✓ right" if right else "✗ wrong", "green" if right else "bold red")
+        text = Text(sum_line(cell, a, b, self.predicted) + "  ").append_text(verdict(right))
         text.append("\nP(bit = 1), most significant first:")
         top = len(self.probabilities) - 1
         for k in range(top, -1, -1):
             if (top - k) % 8 == 0:
                 text.append("\n")
             wrong = (self.probabilities[k] > 0.5) != bool(self.true_bits[k])
-            text.append(f"{k:>3}:{self.probabilities[k]:.2f}", "bold reverse red" if wrong else "")
+            text.append(f"{k:>3}:{self.probabilities[k]:.2f}", WRONG_BIT if wrong else "")
         return text
 
 

@@ -1,7 +1,7 @@
 """A one-line question over the console: type, press enter, read the answer under it.
 
-Trying a sum and opening a run are both this: the app passes ``answer``, which turns
-the text into what to show (an answer or a one-line error) or None to close.
+Trying a sum is this: the app passes ``answer``, which turns the text into what to show
+(the model's answer, or a one-line reason). Opening a run builds on it (``open.py``).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 
-class PromptScreen(ModalScreen[None]):
+class PromptScreen(ModalScreen):
     AUTO_FOCUS = "#prompt"
     BINDINGS = [("escape", "dismiss", "close")]
 
-    def __init__(self, title: str, placeholder: str, answer: Callable[[str], RenderableType | None]):
+    def __init__(self, title: str, placeholder: str, answer: Callable[[str], RenderableType]):
         super().__init__()
         self.title_text = title
         self.placeholder = placeholder
@@ -35,12 +35,8 @@ class PromptScreen(ModalScreen[None]):
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
-        shown = self.answer(event.value)
-        if shown is None:
-            self.dismiss()
-        else:
-            self.say(shown)
+        self.say(self.answer(event.value))
 
     def say(self, shown: RenderableType) -> None:
-        """Show an answer under the question (also later, when one takes a while)."""
+        """Show an answer under the question."""
         self.query_one("#answer", Static).update(shown)

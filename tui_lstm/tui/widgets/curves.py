@@ -1,9 +1,13 @@
-"""The live curves: sparklines of every measure, and the loss and accuracy charts."""
+"""The live curves: sparklines of every measure, and the loss and accuracy charts.
+
+Both draw a run's history, bound to the board's (``data_bind``): they redraw when it changes.
+"""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal
+from textual.reactive import reactive
 from textual.widgets import Label, Sparkline
 
 from tui_lstm.training import EpochMetrics
@@ -21,6 +25,8 @@ class Sparklines(Grid):
     """Loss, exact accuracy and bit accuracy as sparklines, train beside test, each with its
     latest value."""
 
+    history: reactive[tuple[EpochMetrics, ...]] = reactive(tuple, init=False)
+
     def compose(self) -> ComposeResult:
         for label, train, test, _ in MEASURES:
             yield Label(label, classes="measure")
@@ -31,7 +37,7 @@ class Sparklines(Grid):
     def on_mount(self) -> None:
         self.border_title = "train │ test"
 
-    def show(self, history: list[EpochMetrics]) -> None:
+    def watch_history(self, history: tuple[EpochMetrics, ...]) -> None:
         for _, train, test, form in MEASURES:
             for column in (train, test):
                 values = [getattr(m, column) for m in history]
@@ -45,6 +51,10 @@ class Charts(Horizontal):
     """Loss and bit accuracy against epochs, train and test on the same axes, as the lab
     report plotted them."""
 
+    history: reactive[tuple[EpochMetrics, ...]] = reactive(tuple, init=False)
+    epochs: reactive[int] = reactive(1, init=False)
+    """The epochs the run is set to train: the x axis runs to these (or further, if trained)."""
+
     def compose(self) -> ComposeResult:
         yield LineChart(y_range=None, percent=False, id="loss-chart")
         yield LineChart(y_range=(0.0, 1.0), percent=True, id="accuracy-chart")
@@ -55,12 +65,19 @@ class Charts(Horizontal):
         for chart in (loss, accuracy):
             chart.border_subtitle = "[$accent]━ train[/] [$warning]━ test[/]"
 
-    def show(self, history: list[EpochMetrics], epochs: int) -> None:
+    def watch_history(self) -> None:
+        self._draw()
+
+    def watch_epochs(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        history = self.history
         for chart, train, test in (
             (self.query_one("#loss-chart", LineChart), "loss", "val_loss"),
             (self.query_one("#accuracy-chart", LineChart), "accuracy", "val_accuracy"),
         ):
-            chart.x_max = max(epochs, len(history))
+            chart.x_max = max(self.epochs, len(history))
             chart.series = tuple(
                 Series(tuple(getattr(m, column) for m in history), style)
                 for column, style in ((train, "chart--train"), (test, "chart--test"))

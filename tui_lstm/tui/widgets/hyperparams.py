@@ -59,10 +59,9 @@ class Hyperparams(VerticalScroll):
 
     @dataclass
     class Changed(Message):
-        """The fields were edited: the config they now make, or None and the reasons."""
+        """The fields were edited: the config they now make, or None (``problems`` says why)."""
 
         config: TrainConfig | None
-        problems: dict[str, str]
 
     def __init__(self, config: TrainConfig, **kwargs):
         super().__init__(**kwargs)
@@ -145,7 +144,7 @@ class Hyperparams(VerticalScroll):
         for name in SHOWN:
             self.control(name).set_class(name in problems, "-invalid")
             self._show_problem(name, problems.get(name))
-        self.post_message(self.Changed(config, problems))
+        self.post_message(self.Changed(config))
 
     def _show_problem(self, name: str, problem: str | None) -> None:
         """The reason under a field, mounted only while there is one (a lighter start)."""

@@ -1,26 +1,35 @@
-"""The results table: the lab report's rows for the test pairs, redone every epoch."""
+"""The results table: the lab report's rows for the test pairs, redone every epoch.
+
+It shows the board's ``test_rows`` (which pairs, for which cell) and ``predictions`` (the
+model's answers), bound with ``data_bind``: a new run brings new rows, each epoch new
+predictions, and only the rows whose answer changed are redrawn.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from rich.text import Text
 from textual import on
+from textual.reactive import reactive
 from textual.widgets import DataTable
 
-from tui_lstm.runs import result_row
+from tui_lstm.presentation import bits_text, mark, result_row
 from tui_lstm.task import Pairs, bits_to_int, sum_bits
 from tui_lstm.training import REPORT_ROWS
 
-RIGHT, WRONG = "✓", "✗"
-WRONG_BIT = "bold reverse red"
 
+@dataclass(frozen=True, eq=False)  # eq=False: compared by identity, as arrays cannot be
+class TestRows:
+    """The test pairs a run is scored on (the first REPORT_ROWS), and its cell's name."""
 
-def bits_text(predicted: np.ndarray, true: np.ndarray) -> Text:
-    """The predicted sum's bits, most significant first, wrong ones lit up."""
-    text = Text()
-    for got, want in zip(predicted[::-1], true[::-1]):
-        text.append(str(int(got)), WRONG_BIT if got != want else "")
-    return text
+    pairs: Pairs
+    cell: str
+
+    @classmethod
+    def of(cls, pairs: Pairs, cell: str) -> TestRows:
+        return cls(pairs.take(slice(0, REPORT_ROWS)), cell)
 
 
 class ResultsTable(DataTable):
@@ -31,40 +40,38 @@ class ResultsTable(DataTable):
     rows keep their full width and the highlighted row's bits are shown under the table.
     """
 
+    test_rows: reactive[TestRows | None] = reactive(None, init=False)
+    predictions: reactive[np.ndarray | None] = reactive(None, always_update=True, init=False)
+    """Predicted sum bits (rows, width + 1), LSB first, or None before any."""
+
     def __init__(self, **kwargs):
         # no cell padding: the rows need every column at 80 columns; spaces are in the cells
         super().__init__(cursor_type="row", cell_padding=0, **kwargs)
-        self.pairs: Pairs | None = None
-        self.cell = "lstm"
         self._true = np.zeros((0, 0), np.uint8)
-        self._predictions: np.ndarray | None = None  # the newest, (rows, width + 1)
         self._shown: list[bytes] = []  # the predicted bits each row shows now
         self._row_width = 0
         self._with_bits = True
 
-    def set_pairs(self, pairs: Pairs, cell: str) -> None:
-        """A new or opened run's test pairs (the first hundred): rows with no prediction yet."""
-        self.pairs, self.cell = pairs.take(slice(0, REPORT_ROWS)), cell
-        self._true = sum_bits(self.pairs)
-        self._predictions = None
+    def watch_test_rows(self, rows: TestRows | None) -> None:
+        """A new or opened run's test pairs: rows with no prediction yet; None: no rows."""
+        if rows is None:
+            self.clear(columns=True)
+            self._shown = []
+            self.border_title = self.border_subtitle = ""
+            return
+        self._true = sum_bits(rows.pairs)
         # As wide as any prediction can make a row, so that redrawing one never measures
         # the table again (that would cost more than all the rest of a frame).
-        widest = 2 ** (pairs.width + 1) - 1
-        self._row_width = max(len(self._row(i, widest)) for i in range(len(self.pairs)))
+        widest = 2 ** (rows.pairs.width + 1) - 1
+        self._row_width = max(len(self._row(i, widest)) for i in range(len(rows.pairs)))
         self._build()
 
-    def empty(self) -> None:
-        """No run: no rows, no columns."""
-        self.clear(columns=True)
-        self.pairs = self._predictions = None
-        self._shown = []
-        self.border_title = self.border_subtitle = ""
-
     def _row(self, i: int, predicted: int) -> str:
-        return result_row(i, self.cell, int(self.pairs.a[i]), int(self.pairs.b[i]), predicted)
+        pairs = self.test_rows.pairs
+        return result_row(i, self.test_rows.cell, int(pairs.a[i]), int(pairs.b[i]), predicted)
 
     def _bits_fit(self) -> bool:
-        return 2 + self._row_width + 1 + self.pairs.width + 1 + 1 <= self.size.width  # 1: scrollbar
+        return 2 + self._row_width + 1 + self.test_rows.pairs.width + 1 + 1 <= self.size.width  # 1: scrollbar
 
     def _build(self) -> None:
         self.clear(columns=True)
@@ -72,28 +79,28 @@ class ResultsTable(DataTable):
         self.add_column("", key="mark", width=2)
         self.add_column("test pair", key="row", width=self._row_width)
         if self._with_bits:
-            self.add_column(" bits", key="bits", width=self.pairs.width + 2)
-        for i in range(len(self.pairs)):
+            self.add_column(" bits", key="bits", width=self.test_rows.pairs.width + 2)
+        for i in range(len(self.test_rows.pairs)):
             self.add_row("", self._row(i, 0).rsplit(" = ", 1)[0] + " = ?", *[""] * self._with_bits, key=str(i))
-        self._shown = [b""] * len(self.pairs)
+        self._shown = [b""] * len(self.test_rows.pairs)
         self.border_title, self.border_subtitle = "test pairs", ""
-        if self._predictions is not None:
-            self.show(self._predictions)
+        if self.predictions is not None:
+            self.watch_predictions(self.predictions)
 
     def on_resize(self) -> None:
-        if self.pairs is not None and self._bits_fit() != self._with_bits:
+        if self.test_rows is not None and self._bits_fit() != self._with_bits:
             self._build()
 
-    def show(self, predictions: np.ndarray) -> None:
-        """Predicted sum bits (rows, width + 1), LSB first; only changed rows are redrawn."""
-        self._predictions = predictions
+    def watch_predictions(self, predictions: np.ndarray | None) -> None:
+        if predictions is None or self.test_rows is None:
+            return
         for i, bits in enumerate(predictions[: len(self._shown)]):
             packed = bits.tobytes()
             if packed == self._shown[i]:
                 continue
             self._shown[i] = packed
             right = bool((bits == self._true[i]).all())
-            self.update_cell(str(i), "mark", Text(RIGHT if right else WRONG, "green" if right else "bold red"))
+            self.update_cell(str(i), "mark", mark(right))
             self.update_cell(str(i), "row", Text(self._row(i, bits_to_int(bits)), "" if right else "red"))
             if self._with_bits:
                 self.update_cell(str(i), "bits", Text(" ").append_text(bits_text(bits, self._true[i])))
@@ -105,10 +112,10 @@ class ResultsTable(DataTable):
     @on(DataTable.RowHighlighted)
     def _show_highlighted_bits(self) -> None:
         """Without the bits column, the highlighted row's bits go under the table."""
-        if self._with_bits or self._predictions is None or not self._shown:
+        if self._with_bits or self.predictions is None or not self._shown:
             return
         row = min(self.cursor_row, len(self._shown) - 1)
-        bits = bits_text(self._predictions[row], self._true[row])
+        bits = bits_text(self.predictions[row], self._true[row])
         subtitle = Text.assemble(f"num{row} bits ", bits).markup
         if self.border_subtitle != subtitle:
             self.border_subtitle = subtitle

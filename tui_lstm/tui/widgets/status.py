@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import time
-
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-LIVE = ("training", "paused", "stopping", "testing")  # states that show timing
+from tui_lstm.session import RunState
+from tui_lstm.stopwatch import Stopwatch
+
+TIMED = frozenset({RunState.TRAINING, RunState.PAUSED, RunState.STOPPING, RunState.TESTING})  # show timing
 
 
 def clock(seconds: float) -> str:
@@ -22,68 +23,50 @@ def rate_text(per_second: float) -> str:
     return f"{per_second / 1000:,.0f}k" if per_second >= 10_000 else f"{per_second:,.0f}"
 
 
-class Stopwatch:
-    """Seconds of a run, pauses excluded, read whenever the status line is drawn."""
-
-    def __init__(self):
-        self.total = 0.0
-        self.since: float | None = None  # when it was last started, None while stopped
-
-    def start(self) -> None:
-        if self.since is None:
-            self.since = time.monotonic()
-
-    def stop(self) -> None:
-        if self.since is not None:
-            self.total += time.monotonic() - self.since
-            self.since = None
-
-    def reset(self) -> None:
-        self.total, self.since = 0.0, None
-
-    @property
-    def seconds(self) -> float:
-        return self.total + (time.monotonic() - self.since if self.since is not None else 0.0)
-
-
 class StatusLine(Widget):
     """One line: state · epoch i/N · samples/s · elapsed · ETA · exact over all pairs · note."""
 
     DEFAULT_CSS = "StatusLine { height: 1; }"
 
-    state: reactive[str] = reactive("ready")
-    """ready, training, paused, stopping, testing, stopped, finished, diverged or error."""
+    run_state: reactive[RunState] = reactive(RunState.READY)
+    """Bound to the board's."""
+    epochs: reactive[int] = reactive(0)
+    """The epochs the run is set to train; bound to the board's."""
     epoch: reactive[int] = reactive(0)
     """The epoch being trained, or the last one trained."""
-    epochs: reactive[int] = reactive(0)
-    """The epochs the run is set to train."""
     rate: reactive[float | None] = reactive(None)
     """Training samples per second, from the latest batch."""
     eta: reactive[float | None] = reactive(None)
     """Seconds left, from the mean epoch time of this run."""
-    exhaustive: reactive[float | None] = reactive(None)
-    """Exact accuracy over every pair of the operand width, once measured."""
-    exhaustive_over: reactive[str] = reactive("all pairs")
-    """What ``exhaustive`` was measured on: every pair, or (above 8 bits) a random sample."""
+    eval_accuracy: reactive[float | None] = reactive(None)
+    """Exact accuracy over the evaluation pairs, once measured."""
+    eval_over: reactive[str] = reactive("all pairs")
+    """What ``eval_accuracy`` was measured on: every pair, or (above 8 bits) a random sample."""
     note: reactive[str] = reactive("")
     """Anything else worth a glance: an opened run's folder, an error."""
 
     def __init__(self, stopwatch: Stopwatch, **kwargs):
         super().__init__(**kwargs)
-        self.stopwatch = stopwatch
+        self.stopwatch = stopwatch  # the session's: the same clock the training loop reads
+
+    def clear(self, epoch: int = 0, note: str = "") -> None:
+        """Nothing measured yet (a new, reset or opened run)."""
+        self.epoch, self.note = epoch, note
+        self.rate = self.eta = self.eval_accuracy = None
+        self.eval_over = "all pairs"
 
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f" {self.state} ", "reverse bold")
+        text.append(f" {self.run_state.value} ", "reverse bold")
         parts = [f"epoch {self.epoch}/{self.epochs}"]
-        if self.state in LIVE:
+        if self.run_state in TIMED:
             if self.rate is not None:
                 parts.append(f"{rate_text(self.rate)} samples/s")
             parts.append(clock(self.stopwatch.seconds))
             if self.eta is not None:
                 parts.append(f"ETA {clock(self.eta)}")
-        if self.exhaustive is not None:
-            parts.append(f"{self.exhaustive_over} {self.exhaustive:.2%}")
+        if self.eval_accuracy is not None:
+            parts.append(f"{self.eval_over} {self.eval_accuracy:.2%}")
         if self.note:
             parts.append(self.note)
         text.append(" " + " · ".join(parts))

@@ -1,0 +1,136 @@
+"""The board: everything the console shows of a run, and the reactive state it is drawn from.
+
+The board follows the session's run: the training worker sends it the run's events as
+messages, and it keeps the newest; a timer turns them into the board's reactives (the
+run's history, the epochs it is set to train, the newest predictions, the test rows and
+the run's state) two or three times a second, however fast epochs arrive. Each widget
+that draws one of them is bound to it with ``data_bind`` and redraws itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+
+from tui_lstm.config import TrainConfig
+from tui_lstm.session import RunState, Session
+from tui_lstm.training import BatchDone, EpochDone, EpochMetrics, RunFinished, RunStarted, Trainer
+from tui_lstm.tui.messages import Generalized, TrainingEnded, TrainingEvent
+from tui_lstm.tui.widgets.curves import Charts, Sparklines
+from tui_lstm.tui.widgets.hyperparams import Hyperparams
+from tui_lstm.tui.widgets.results import ResultsTable, TestRows
+from tui_lstm.tui.widgets.status import StatusLine
+
+REDRAW_SECONDS = 0.4  # progress, curves and table are redrawn at most this often (bytes/s over SSH)
+
+
+class Board(Vertical):
+    history: reactive[tuple[EpochMetrics, ...]] = reactive(tuple)
+    epochs: reactive[int] = reactive(1)
+    test_rows: reactive[TestRows | None] = reactive(None)
+    predictions: reactive[np.ndarray | None] = reactive(None, always_update=True)
+    run_state: reactive[RunState] = reactive(RunState.READY)
+
+    def __init__(self, config: TrainConfig, session: Session, **kwargs):
+        super().__init__(**kwargs)
+        self.config, self.session = config, session
+        self.set_reactive(Board.epochs, config.epochs)
+        self._latest: EpochDone | None = None  # the newest epoch not yet drawn
+        self._progress: BatchDone | None = None  # the newest batch not yet drawn
+        self._rows_of: Trainer | None = None  # the trainer whose test pairs are shown
+        self.worker = None  # the training worker followed; others' messages are stale
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            yield Hyperparams(self.config, id="hyperparams")
+            with Vertical(id="curves-and-rows"):
+                yield Sparklines(id="sparklines").data_bind(Board.history)
+                yield Charts(id="charts").data_bind(Board.history, Board.epochs)
+                yield ResultsTable(id="results").data_bind(Board.test_rows, Board.predictions)
+        yield StatusLine(self.session.stopwatch, id="status").data_bind(Board.run_state, Board.epochs)
+
+    def on_mount(self) -> None:
+        self.status = self.query_one(StatusLine)
+        self.redraw_timer = self.set_interval(REDRAW_SECONDS, self._redraw, pause=True)
+
+    def follow(self) -> None:
+        """Show the session's state now (after a key changed it)."""
+        self.run_state = self.session.state
+
+    def show_run(self, rows: TestRows | None, predictions: np.ndarray | None = None, note: str = "") -> None:
+        """The session's whole run at once: a new, reset or opened one."""
+        trainer = self.session.trainer
+        self._rows_of = trainer
+        self.history = tuple(trainer.history) if trainer else ()
+        self.test_rows, self.predictions = rows, predictions
+        self.status.clear(len(self.history), note)
+        self.query_one(Sparklines).border_subtitle = ""  # no longer sums measured
+        self.follow()
+
+    @on(TrainingEvent)
+    def _event(self, message: TrainingEvent) -> None:
+        if message.worker is not self.worker:
+            return
+        event = message.event
+        if isinstance(event, BatchDone):
+            self._progress = event
+        elif isinstance(event, EpochDone):
+            self._latest, self._progress = event, None
+        elif isinstance(event, RunStarted):
+            self._started()
+        elif isinstance(event, RunFinished):
+            self._finished(event)
+        self.follow()
+
+    def _started(self) -> None:
+        trainer = self.session.trainer
+        if self._rows_of is not trainer:  # a new run, not a continued one
+            self.show_run(TestRows.of(trainer.test.pairs, trainer.config.cell))
+        self.epochs = trainer.config.epochs
+        self.status.epoch, self.status.eta = len(trainer.history), None
+        self.redraw_timer.resume()
+
+    def _finished(self, event: RunFinished) -> None:
+        self._redraw()
+        summary = event.summary
+        if summary.eval_exact_accuracy is not None:
+            self.status.eval_accuracy = summary.eval_exact_accuracy
+            self.status.eval_over = "all pairs" if summary.eval_all_pairs else f"{summary.eval_pairs:,} random pairs"
+        if summary.generalization:
+            self.post_message(Generalized(summary.generalization))
+        if summary.message:
+            self.notify(summary.message, severity="warning")
+
+    @on(TrainingEnded)
+    def _ended(self, message: TrainingEnded) -> None:
+        if message.worker is self.worker:
+            self.redraw_timer.pause()
+            self.query_one(Hyperparams).lock_shape(False)
+            self.status.note = self.session.error or ""
+            self.follow()
+
+    def _redraw(self) -> None:
+        """Draw the newest batch and epoch, where they are not drawn yet."""
+        progress, latest, status = self._progress, self._latest, self.status
+        self._progress = self._latest = None
+        if progress is not None:
+            status.epoch, status.rate = progress.epoch, progress.samples_per_second
+        trainer = self.session.trainer
+        if latest is None or trainer is None:
+            return
+        epoch = status.epoch = latest.metrics.epoch
+        if latest.eval_exact_accuracy is not None:
+            status.eval_accuracy = latest.eval_exact_accuracy
+        status.eta = self.session.eta(epoch, latest.epochs)
+        self.history = tuple(trainer.history[:epoch])  # the worker may append meanwhile
+        self.predictions = latest.test_predictions
+
+    @on(Generalized)
+    def _generalized(self, message: Generalized) -> None:
+        line = " · ".join(f"{width} bits {exact:.1%}" for width, exact in message.accuracy.items())
+        self.query_one(Sparklines).border_subtitle = line
+        self.status.note = ""
+        self.notify(f"exact on longer sums: {line}")

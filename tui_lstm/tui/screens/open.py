@@ -1,0 +1,38 @@
+"""Open a saved run: a one-line prompt for its folder that returns the loaded run.
+
+The folder is read in a thread worker (a keras model imports TensorFlow, which takes
+seconds); a folder that is not a run is answered in the prompt, in one line, and
+nothing changes. A good one closes the screen with ``dismiss(saved_run)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.worker import Worker, WorkerState
+
+from tui_lstm.runs import SavedRun, load_run
+from tui_lstm.tui.screens.prompt import PromptScreen
+
+
+class OpenScreen(PromptScreen):
+    def __init__(self, runs_dir: Path):
+        super().__init__("Open a run folder", str(runs_dir / "…"), self._open)
+
+    def _open(self, text: str) -> Text:
+        self._load(Path(text.strip()).expanduser())
+        return Text("opening…")
+
+    @work(thread=True, group="open", exclusive=True, exit_on_error=False)
+    def _load(self, path: Path) -> SavedRun:
+        return load_run(path)
+
+    @on(Worker.StateChanged)
+    def _loaded(self, event: Worker.StateChanged) -> None:
+        event.stop()  # a bad folder is this screen's to answer, not the app's to report
+        if event.state == WorkerState.SUCCESS:
+            self.dismiss(event.worker.result)
+        elif event.state == WorkerState.ERROR:
+            self.say(Text(str(event.worker.error).splitlines()[0], "red"))
