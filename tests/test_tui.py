@@ -381,3 +381,13 @@ def test_a_sum_the_model_cannot_take_gets_one_line(layout, text, reason):
 
 def test_a_bits_model_takes_longer_sums():
     assert parse_sum("1099511627776+1", preset("fast")).width == 41
+
+
+async def test_the_train_and_test_curves_are_told_apart_by_colour():
+    """In the default theme $accent and $warning are the same orange: the two curves and
+    their legend must not use both."""
+    app = TuiLstmApp(small())
+    async with app.run_test(size=SIZE):
+        chart = app.query_one("#loss-chart", LineChart)
+        train, test = (chart.get_component_rich_style(f"chart--{name}").color for name in ("train", "test"))
+        assert train != test

@@ -1,31 +1,39 @@
 """Pictures of the console's main screen, compared with the committed ones (pytest-textual-snapshot).
 
-Each is deterministic: a fixed seed, no blinking cursor (the results table has the focus),
-and no timing on screen (samples/s, elapsed and ETA show only while a run is live).
+Each is deterministic: nothing is trained (a run is shown by opening a committed run
+folder, so a change in NumPy or BLAS cannot move its figures), no blinking cursor (the
+results table has the focus), and no timing on screen (samples/s, elapsed and ETA show
+only while a run is live).
 Regenerate after an intended change with ``pytest tests/test_tui_snapshots.py --snapshot-update``
 and look at the pictures before committing them.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from textual.widgets import Input
-from tui_helpers import quick_final_tests, small, wait_until
+from tui_helpers import small
 
 from tui_lstm.tui.app import TuiLstmApp
 
 SIZES = [(80, 24), (120, 40)]
+REPO = Path(__file__).resolve().parents[1]
+RECORDED = "tests/fixtures/runs/format0-numpy"  # 12 epochs of small(); relative, so the picture is the same anywhere
 
 
 @pytest.fixture(autouse=True)
-def _quick(monkeypatch):
-    quick_final_tests(monkeypatch)
+def _in_the_repository(monkeypatch):
+    monkeypatch.chdir(REPO)
 
 
-async def _train_to_end(pilot) -> None:
+async def _open_recorded_run(pilot) -> None:
     app = pilot.app
-    await pilot.press("s")
-    await wait_until(pilot, lambda: app.trainer is not None and not app.live)
+    await pilot.press("o", *RECORDED, "enter")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    assert app.screen is app.screen_stack[0], "the run did not open"
     app.clear_notifications()
     await pilot.pause()
 
@@ -40,12 +48,13 @@ def test_ready(snap_compare, size):
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_after_a_short_run(snap_compare, size):
-    """A finished 3-epoch run on 4-bit sums: sparklines with their last values, the loss
-    and bit-accuracy curves over 3 epochs, the test rows each marked ✓ or ✗ with wrong
-    bits lit, the generalization figures under the sparklines, and status "finished"
-    with the exact accuracy over all pairs."""
-    assert snap_compare(TuiLstmApp(small(epochs=3)), terminal_size=size, run_before=_train_to_end)
+def test_a_recorded_run(snap_compare, size):
+    """A 12-epoch run on 4-bit sums, opened from its folder: its settings in the fields,
+    sparklines with their last values, the loss and bit-accuracy curves over 12 epochs,
+    the test rows each marked ✓ or ✗ with wrong bits lit, the generalization figures
+    under the sparklines, and the status line with the exact accuracy over all pairs
+    and the folder it came from."""
+    assert snap_compare(TuiLstmApp(small()), terminal_size=size, run_before=_open_recorded_run)
 
 
 def test_invalid_field(snap_compare):
@@ -59,7 +68,7 @@ def test_invalid_field(snap_compare):
 
 
 def test_no_color(snap_compare, monkeypatch):
-    """The same short run with NO_COLOR set: right and wrong told by ✓ and ✗, wrong bits
-    by reverse video, the two curves by their shade of grey."""
+    """The same recorded run with NO_COLOR set: right and wrong told by ✓ and ✗, wrong
+    bits by reverse video, the two curves by their shade of grey."""
     monkeypatch.setenv("NO_COLOR", "1")
-    assert snap_compare(TuiLstmApp(small(epochs=3)), terminal_size=(80, 24), run_before=_train_to_end)
+    assert snap_compare(TuiLstmApp(small()), terminal_size=(80, 24), run_before=_open_recorded_run)

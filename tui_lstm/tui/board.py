@@ -17,7 +17,7 @@ from textual.reactive import reactive
 
 from tui_lstm.config import TrainConfig
 from tui_lstm.session import RunState, Session
-from tui_lstm.training import BatchDone, EpochDone, EpochMetrics, RunFinished, RunStarted, Trainer
+from tui_lstm.training import BatchDone, EpochDone, EpochMetrics, RunFinished, RunStarted, RunSummary, Trainer
 from tui_lstm.tui.messages import Generalized, TrainingEnded, TrainingEvent
 from tui_lstm.tui.widgets.curves import Charts, Sparklines
 from tui_lstm.tui.widgets.hyperparams import Hyperparams
@@ -25,6 +25,7 @@ from tui_lstm.tui.widgets.results import ResultsTable, TestRows
 from tui_lstm.tui.widgets.status import StatusLine
 
 REDRAW_SECONDS = 0.4  # progress, curves and table are redrawn at most this often (bytes/s over SSH)
+MEASURING = "measuring 16-, 32- and 64-bit sums…"  # the status line's note while g works
 
 
 class Board(Vertical):
@@ -95,7 +96,10 @@ class Board(Vertical):
 
     def _finished(self, event: RunFinished) -> None:
         self._redraw()
-        summary = event.summary
+        self.show_summary(event.summary)
+
+    def show_summary(self, summary: RunSummary) -> None:
+        """A run's end-of-run figures: over the evaluation pairs, on longer sums, and why it ended early."""
         if summary.eval_exact_accuracy is not None:
             self.status.eval_accuracy = summary.eval_exact_accuracy
             self.status.eval_over = "all pairs" if summary.eval_all_pairs else f"{summary.eval_pairs:,} random pairs"
@@ -132,5 +136,6 @@ class Board(Vertical):
     def _generalized(self, message: Generalized) -> None:
         line = " · ".join(f"{width} bits {exact:.1%}" for width, exact in message.accuracy.items())
         self.query_one(Sparklines).border_subtitle = line
-        self.status.note = ""
+        if self.status.note == MEASURING:
+            self.status.note = ""
         self.notify(f"exact on longer sums: {line}")

@@ -14,6 +14,7 @@ from tui_lstm.inspection import NoBitSteps, check_bits_layout
 from tui_lstm.runs import RunError, SavedRun, fresh_run_dir
 from tui_lstm.session import RunState
 from tui_lstm.training import Trainer
+from tui_lstm.tui.board import MEASURING
 from tui_lstm.tui.messages import Generalized
 from tui_lstm.tui.screens.inspect import InspectScreen
 from tui_lstm.tui.screens.open import OpenScreen
@@ -64,7 +65,7 @@ class ModelKeys:
         elif any(w.group == "eval" and not w.is_finished for w in self.workers):
             self.notify("already measuring")
         else:
-            self.board.status.note = "measuring 16-, 32- and 64-bit sums…"
+            self.board.status.note = MEASURING
             self._generalize()
 
     @work(thread=True, group="eval", exit_on_error=False)
@@ -96,4 +97,5 @@ class ModelKeys:
         rows = TestRows.of(trainer.test.pairs, config.cell)
         self.board.epochs = config.epochs
         self.board.show_run(rows, predicted_bits(saved.backend, config.layout, rows.pairs), f"opened {saved.directory}")
+        self.board.show_summary(saved.record.summary)
         self.notify(f"opened {saved.directory}")

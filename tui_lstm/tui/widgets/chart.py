@@ -61,7 +61,7 @@ class LineChart(Widget):
     DEFAULT_CSS = """
     LineChart { height: 1fr; min-height: 4; }
     LineChart > .chart--axis { color: $text-muted; }
-    LineChart > .chart--train { color: $accent; }
+    LineChart > .chart--train { color: $primary; }
     LineChart > .chart--test { color: $warning; }
     """
 

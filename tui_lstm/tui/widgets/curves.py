@@ -63,7 +63,7 @@ class Charts(Horizontal):
         loss, accuracy = self.query(LineChart)
         loss.border_title, accuracy.border_title = "loss", "bit accuracy"
         for chart in (loss, accuracy):
-            chart.border_subtitle = "[$accent]━ train[/] [$warning]━ test[/]"
+            chart.border_subtitle = "[$primary]━ train[/] [$warning]━ test[/]"
 
     def watch_history(self) -> None:
         self._draw()
