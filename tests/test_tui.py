@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import subprocess
-import sys
-import textwrap
 import time
 from importlib.util import find_spec
 
@@ -309,34 +306,6 @@ async def test_reset_mid_run_throws_the_model_away():
         assert app.trainer is None and app.query_one(ResultsTable).row_count == 0
         assert status(app).startswith(f" ready  epoch 0/{LONG.epochs}")
         assert app.query_one("#spark-loss", Sparkline).data == []
-
-
-def test_nothing_outside_the_console_imports_textual():
-    code = (
-        "import sys, tui_lstm.cli, tui_lstm.training, tui_lstm.runs, tui_lstm.headless, tui_lstm.evaluate;"
-        "assert 'textual' not in sys.modules, 'textual imported below tui/'"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
-
-
-def test_choosing_keras_does_not_import_tensorflow():
-    """TensorFlow takes seconds to import: only starting a keras run may pay for it."""
-    code = textwrap.dedent("""
-        import asyncio, sys
-        from tui_lstm.config import preset
-        from tui_lstm.tui.app import TuiLstmApp
-
-        async def main():
-            app = TuiLstmApp(preset("fast"))
-            async with app.run_test() as pilot:
-                app.query_one("#field-preset").value = "report-keras"
-                await pilot.pause()
-                assert app.query_one("#field-backend").value == "keras"
-                assert app.query_one("#hyperparams").config is not None
-        asyncio.run(main())
-        assert "tensorflow" not in sys.modules, "the console imported tensorflow"
-    """)
-    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 @pytest.mark.skipif(find_spec("tensorflow") is None, reason="tensorflow is not installed")
