@@ -128,6 +128,7 @@ class TuiLstmApp(ModelKeys, App[None]):
             self.session.stop()
             await self.board.worker.wait()
         self.session.reset()
+        self.board.forget_worker()
         self.board.epochs = (self.panel.config or self.initial_config).epochs
         self.board.show_run(None)
         self._say("reset: the next start trains fresh weights")

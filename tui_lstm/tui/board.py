@@ -61,6 +61,12 @@ class Board(Vertical):
         """Show the session's state now (after a key changed it)."""
         self.run_state = self.session.state
 
+    def forget_worker(self) -> None:
+        """Stop following the training worker: its late messages are stale from now on (a reset)."""
+        self.worker, self._progress, self._latest = None, None, None
+        self.redraw_timer.pause()
+        self.query_one(Hyperparams).lock_shape(False)
+
     def show_run(self, rows: TestRows | None, predictions: np.ndarray | None = None, note: str = "") -> None:
         """The session's whole run at once: a new, reset or opened one."""
         trainer = self.session.trainer
