@@ -136,10 +136,13 @@ class Session:
         if continuing:
             trainer = self.trainer
             trainer.config, trainer.until_exact, trainer.control.lr = config, until_exact, config.lr
+            trainer.control.rearm()  # the last run's stop; one asked from now on stops this run
             self._next = None
         else:
             self.trainer, self._next = None, (config, until_exact)
             self.stopwatch.reset()
+            if self.stop_signal is not None:
+                self.stop_signal.clear()  # an old stop, as rearm() clears it
         return continuing
 
     def run(self) -> RunState:
@@ -195,10 +198,6 @@ class Session:
         else:
             return "not training"
         return None
-
-    def resume(self) -> None:
-        if self.state == RunState.PAUSED:
-            self.pause()
 
     def stop(self) -> str | None:
         """End a live run at its next batch (a stop skips the slow end-of-run tests), or

@@ -134,9 +134,11 @@ class Trainer:
         return Dataset.of(self.layout, random_pairs(self.train_rng, self.config.samples, self.config.bits))
 
     def run(self) -> RunSummary:
+        """Train the epochs left. A stop asked before the run began stops it at its first
+        batch: clearing an old stop (``control.rearm()``) is for whoever begins the run,
+        as ``Session.begin`` does, so that a stop between then and now is not lost."""
         cfg, control, summary, clock = self.config, self.control, self.summary, self.stopwatch
         self.outcome = None
-        control.rearm()
         self._last_eval = None  # a stopped epoch may have moved the weights since
         clock.start()
         try:
@@ -163,7 +165,8 @@ class Trainer:
             fit = self.backend.fit_epoch(epoch, self.train, order, cfg.batch_size, control, self._batch_reporter(epoch))
             seconds = clock.seconds - started
             summary.train_seconds += seconds
-            if not fit.complete:
+            if not fit.complete:  # stopped mid-epoch: keep the model the history describes
+                self.backend.restore(good)
                 return "stopped"
             if not math.isfinite(fit.loss):
                 return self._diverged(good, epoch, f"loss became {fit.loss}")
