@@ -45,7 +45,7 @@ def main() -> None:
             g = s.generalization
             perfect += g[64] == 1.0
             print(
-                f"{noise:>11} {seed:>4} {s.exhaustive_exact_accuracy:>9.2%} {g[16]:>8.2%} {g[32]:>8.2%} "
+                f"{noise:>11} {seed:>4} {s.eval_exact_accuracy:>9.2%} {g[16]:>8.2%} {g[32]:>8.2%} "
                 f"{g[64]:>8.2%} {max_cell_state(trainer):>8.2f}"
             )
         print(f"state noise {noise}: 100% exact on 64-bit pairs in {perfect}/{args.seeds} seeds\n")

@@ -46,7 +46,7 @@ def main() -> None:
             where = f"{carry.name}{carry.unit} {carry.carry:>3}"
             print(
                 f"{variant:10} {seed:>4} {where:>24} {carry.correlation:>+7.3f} {state_best:>11.3f} "
-                f"{summary.exhaustive_exact_accuracy:>9.2%} {summary.generalization[64]:>8.2%}"
+                f"{summary.eval_exact_accuracy:>9.2%} {summary.generalization[64]:>8.2%}"
             )
             found.append(abs(carry.correlation))
         hits = sum(r >= TARGET for r in found)

@@ -25,7 +25,7 @@ def first_exact(
     trainer = Trainer(preset(name, seed=seed, **overrides), until_exact=until_exact)
 
     def on_event(event):
-        if isinstance(event, EpochDone) and event.exhaustive_exact_accuracy == 1.0 and not hit:
+        if isinstance(event, EpochDone) and event.eval_exact_accuracy == 1.0 and not hit:
             hit.append((trainer.summary.train_seconds, event.metrics.epoch))
 
     trainer.on_event = on_event
@@ -63,7 +63,7 @@ def main() -> None:
         s = trainer.summary
         g = s.generalization
         perfect += g[64] == 1.0
-        print(f"{seed:>4} {s.exhaustive_exact_accuracy:>10.2%} {g[16]:>8.2%} {g[32]:>8.2%} {g[64]:>8.2%}")
+        print(f"{seed:>4} {s.eval_exact_accuracy:>10.2%} {g[16]:>8.2%} {g[32]:>8.2%} {g[64]:>8.2%}")
     seeds = args.generalization_seeds
     print(f"fast models exact on all 10,000 random 64-bit pairs: {perfect}/{seeds} seeds (target >= 9)")
 

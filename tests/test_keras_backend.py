@@ -6,6 +6,7 @@ in seconds; what it checks does not depend on size.
 
 from __future__ import annotations
 
+import pickle
 import shutil
 import subprocess
 import sys
@@ -20,7 +21,8 @@ from tui_lstm.cli import main
 from tui_lstm.config import PRESETS, ConfigError, preset
 from tui_lstm.control import Control
 from tui_lstm.nn.losses import make_loss
-from tui_lstm.runs import RESULTS, load_run, result_rows
+from tui_lstm.runs import RESULTS, load_run
+from tui_lstm.session import Session, result_rows
 from tui_lstm.task import LAYOUT, Dataset, random_pairs
 from tui_lstm.training import EpochMetrics
 
@@ -46,8 +48,8 @@ def keras_run(tmp_path_factory):
 
 def test_tensorflow_is_imported_only_when_the_backend_is_used():
     code = (
-        "import sys, tui_lstm.cli, tui_lstm.training, tui_lstm.runs, tui_lstm.study, "
-        "tui_lstm.backends.keras_backend, tui_lstm.backends.keras_weights\n"
+        "import sys, tui_lstm.cli, tui_lstm.training, tui_lstm.runs, tui_lstm.study, tui_lstm.session, "
+        "tui_lstm.record, tui_lstm.backends.keras_backend, tui_lstm.backends.keras_weights\n"
         "assert not {'tensorflow', 'keras'} & set(sys.modules), 'imported too early'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -90,7 +92,7 @@ def test_numpy_only_settings_are_refused_for_keras(tmp_path, capsys, field, valu
 
 
 def test_keras_without_tensorflow_is_refused(monkeypatch):
-    monkeypatch.setattr("tui_lstm.config._tensorflow_installed", lambda: False)
+    monkeypatch.setattr("tui_lstm.backends._tensorflow_installed", lambda: False)
     with pytest.raises(ConfigError) as refused:
         preset("report-keras")
     assert refused.value.name == "backend" and "pip install" in str(refused.value)
@@ -151,6 +153,8 @@ def test_stop_takes_effect_within_one_batch():
 
 
 def test_pause_holds_between_batches_and_lr_changes_apply():
+    """A pause holds before the next batch, with the stopwatch stopped, and does not keep
+    the model from being read; the lr set meanwhile is the next batch's."""
     config = tiny(batch_size=8)
     backend, data, control = make_backend(config), dataset(config), Control(config.lr)
     steps = []
@@ -164,13 +168,16 @@ def test_pause_holds_between_batches_and_lr_changes_apply():
     worker = threading.Thread(
         target=backend.fit_epoch, args=(1, data, np.arange(64), 8, control, on_batch), daemon=True
     )
+    control.stopwatch.start()  # as the trainer does
     worker.start()
     try:
         deadline = time.monotonic() + 60  # the first batch waits for TensorFlow's import and tracing
-        while len(steps) < 2 and time.monotonic() < deadline:
+        while (len(steps) < 2 or control.stopwatch.running) and time.monotonic() < deadline:
             time.sleep(0.05)
+        held = control.stopwatch.seconds
         time.sleep(0.4)
         assert steps == [1, 2] and control.paused
+        assert not control.stopwatch.running and control.stopwatch.seconds == held
         inspector = threading.Thread(target=backend.numpy_network, daemon=True)  # does not wait for the epoch
         inspector.start()
         inspector.join(10)
@@ -178,8 +185,41 @@ def test_pause_holds_between_batches_and_lr_changes_apply():
     finally:
         control.resume()
         worker.join(60)
-    assert steps == list(range(1, 9)) and control.paused_seconds > 0.3
+    assert steps == list(range(1, 9)) and control.stopwatch.running  # it runs again after the pause
     assert backend._call(lambda: float(backend.model.optimizer.learning_rate)) == 0.25
+
+
+def test_model_bytes_round_trip():
+    """A backend built from another's bytes predicts what it does (after training, so not
+    merely the same seed's initial weights)."""
+    config = tiny()
+    backend, data = make_backend(config), dataset(config)
+    fresh = backend.predict(data.x)
+    backend.fit_epoch(1, data, np.arange(64), 16, Control(config.lr), lambda step, loss: None)
+    trained = backend.predict(data.x)
+    assert not np.array_equal(trained, fresh)
+    copy = make_backend(config, backend.model_bytes())
+    assert np.array_equal(copy.predict(data.x), trained)
+    assert copy.model_bytes()[:2] == b"PK"  # a .keras file is a zip archive
+
+
+def test_a_keras_record_saves_without_tensorflow(tmp_path):
+    """Saving is writing a record's bytes: a process where TensorFlow cannot be imported saves
+    a Keras run's record, and the folder loads here with the model the run trained."""
+    record = Session().train(tiny())
+    (tmp_path / "record.pickle").write_bytes(pickle.dumps(record))
+    code = (
+        "import pickle, sys\n"
+        "sys.modules['tensorflow'] = sys.modules['keras'] = None  # any import of them fails\n"
+        "from tui_lstm.runs import save_run\n"
+        f"record = pickle.loads(open({str(tmp_path / 'record.pickle')!r}, 'rb').read())\n"
+        f"save_run({str(tmp_path / 'run')!r}, record)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    run = load_run(tmp_path / "run")
+    assert run.record.model == record.model and run.record.history == record.history
+    assert (tmp_path / "run" / "model.keras").read_bytes() == record.model
+    assert result_rows(run.backend, run.config, random_pairs(*_test_pairs(run.config))) == record.results
 
 
 @pytest.mark.parametrize("cell, layout", [("lstm", "numbers"), ("gru", "bits"), ("rnn", "bits"), ("lstm", "onehot")])
@@ -199,9 +239,9 @@ def test_run_folder_train_eval_predict(keras_run, capsys):
     assert tuple(header.split(",")) == EpochMetrics.COLUMNS
     assert (keras_run / "model.keras").is_file()
     run = load_run(keras_run)
-    assert run.config.backend == "keras" and len(run.history) == 2
+    assert run.config.backend == "keras" and len(run.record.history) == 2
     # the loaded model answers the test rows as the trained one did
-    assert result_rows(run.backend, run.config, random_pairs(*_test_pairs(run.config))) == (
+    assert result_rows(run.backend, run.config, random_pairs(*_test_pairs(run.config))) == tuple(
         (keras_run / RESULTS).read_text().splitlines()
     )
     capsys.readouterr()

@@ -20,7 +20,7 @@ def test_one_row_per_size_with_the_mean_of_its_seeds():
     assert seen == [(20, 0), (20, 1), (40, 0), (40, 1)]
     assert [(row.samples, row.seeds) for row in rows] == [(20, (0, 1)), (40, (0, 1))]
     for row in rows:
-        assert row.exhaustive_exact_accuracy == pytest.approx(sum(r.exhaustive_exact_accuracy for r in row.runs) / 2)
+        assert row.eval_exact_accuracy == pytest.approx(sum(r.eval_exact_accuracy for r in row.runs) / 2)
         assert 0 <= row.test_exact_accuracy <= 1 and row.train_seconds > 0
 
 
@@ -30,12 +30,12 @@ def test_cli_json(capsys, backend_preset):
     assert main(args) == 0
     captured = capsys.readouterr()
     result = json.loads(captured.out)
-    assert result["config"]["backend"] == preset(backend_preset).backend
+    assert result["format"] == 1 and result["config"]["backend"] == preset(backend_preset).backend
     assert [row["samples"] for row in result["rows"]] == [16, 32]
     assert set(result["rows"][0]) == {
         "samples",
         "test_exact_accuracy",
-        "exhaustive_exact_accuracy",
+        "eval_exact_accuracy",
         "train_seconds",
         "runs",
     }

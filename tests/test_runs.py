@@ -1,23 +1,107 @@
-"""A saved run comes back whole: config, history and a model that answers the same."""
+"""A saved run comes back whole: config, history, figures and a model that answers the same;
+folders of every format this version knows are read, and newer ones are refused in one line."""
+
+import json
+import subprocess
+import sys
+from dataclasses import fields
+from pathlib import Path
 
 import numpy as np
+import pytest
 
-from tui_lstm.config import preset
+from tui_lstm.cli import main
+from tui_lstm.config import TrainConfig, preset
 from tui_lstm.evaluate import predicted_bits
-from tui_lstm.runs import fresh_run_dir, load_run, result_row, save_run
+from tui_lstm.presentation import result_row
+from tui_lstm.record import RunRecord
+from tui_lstm.runs import CONFIG, FORMAT, SUMMARY, RunError, fresh_run_dir, load_run, save_run
+from tui_lstm.session import Session
 from tui_lstm.task import exhaustive_pairs
-from tui_lstm.training import Trainer
+
+FORMAT_0 = Path(__file__).parent / "fixtures" / "runs" / "format0-numpy"
 
 
-def test_round_trip(tmp_path):
-    trainer = Trainer(preset("gru", epochs=2, samples=100))
-    trainer.run()
-    save_run(tmp_path / "run", trainer)
-    run = load_run(tmp_path / "run")
-    assert run.config == trainer.config
-    assert run.history == trainer.history
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """A gru run, its record and the folder it was saved to."""
+    session = Session()
+    record = session.train(preset("gru", epochs=2, samples=100))
+    directory = save_run(tmp_path_factory.mktemp("runs") / "run", record)
+    return session, record, directory
+
+
+def test_round_trip(saved):
+    """Every field of the record comes back, the model byte for byte, and it answers as trained."""
+    session, record, directory = saved
+    run = load_run(directory)
+    for f in fields(RunRecord):
+        assert getattr(run.record, f.name) == getattr(record, f.name), f.name
+    assert run.config == record.config and len(run.record.history) == 2
     pairs = exhaustive_pairs(7)
-    assert np.array_equal(predicted_bits(run.backend, "bits", pairs), predicted_bits(trainer.backend, "bits", pairs))
+    trained = predicted_bits(session.trainer.backend, "bits", pairs)
+    assert np.array_equal(predicted_bits(run.backend, "bits", pairs), trained)
+
+
+def test_a_folder_saved_now_says_its_format(saved):
+    _, _, directory = saved
+    for name in (CONFIG, SUMMARY):
+        assert json.loads((directory / name).read_text())["format"] == FORMAT == 1
+
+
+def test_format_0_is_read_with_its_stated_defaults():
+    """The fixture was saved before format numbers: its exhaustive_* figures are the eval_*
+    ones, every 4-bit pair was scored (256 == 4**4), and nothing says what made it."""
+    run = load_run(FORMAT_0)
+    assert run.config == TrainConfig(bits=4, hidden=8, epochs=12, samples=64, batch_size=16, test_samples=20, seed=0)
+    old = json.loads((FORMAT_0 / SUMMARY).read_text())
+    summary = run.record.summary
+    assert "format" not in old and len(run.record.history) == 12
+    assert (summary.eval_exact_accuracy, summary.eval_bit_accuracy, summary.eval_pairs) == (
+        old["exhaustive_exact_accuracy"],
+        old["exhaustive_bit_accuracy"],
+        old["exhaustive_pairs"],
+    )
+    assert summary.eval_all_pairs is True and summary.eval_pairs == 4**4
+    assert run.record.provenance == {} and run.record.state == old["state"]
+    assert summary.generalization == {int(width): value for width, value in old["generalization"].items()}
+
+
+def test_format_0_evaluates_and_predicts(capsys):
+    """Its model scores again what its summary says, and answers as its results.txt does."""
+    assert main(["eval", str(FORMAT_0), "--json"]) == 0
+    scores = json.loads(capsys.readouterr().out)
+    summary = load_run(FORMAT_0).record.summary
+    assert scores["all_pairs"] is True and scores["pairs"] == summary.eval_pairs
+    assert (scores["exact_accuracy"], scores["bit_accuracy"]) == (
+        summary.eval_exact_accuracy,
+        summary.eval_bit_accuracy,
+    )
+    first = (FORMAT_0 / "results.txt").read_text().splitlines()[0]
+    a, b = first.split(" : ")[1].split(" = ")[0].split(" + ")
+    assert main(["predict", str(FORMAT_0), a, b]) == 0
+    assert "num0 : " + capsys.readouterr().out.strip() == first
+
+
+def newer_format(source: Path, target: Path, name: str) -> Path:
+    """A copy of ``source`` whose ``name`` claims the format after this version's."""
+    target.mkdir()
+    for p in source.iterdir():
+        (target / p.name).write_bytes(p.read_bytes())
+    data = json.loads((target / name).read_text())
+    (target / name).write_text(json.dumps({**data, "format": FORMAT + 1}))
+    return target
+
+
+@pytest.mark.parametrize("name", [CONFIG, SUMMARY])
+def test_a_newer_format_is_refused_in_one_line(saved, tmp_path, name):
+    folder = newer_format(saved[2], tmp_path / "newer", name)
+    with pytest.raises(RunError, match=f"format {FORMAT + 1}") as refused:
+        load_run(folder)
+    assert "\n" not in str(refused.value)
+    result = subprocess.run([sys.executable, "-m", "tui_lstm.cli", "eval", str(folder)], capture_output=True, text=True)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and f"format {FORMAT + 1}" in result.stderr
 
 
 def test_fresh_run_dir_never_reuses_a_folder(tmp_path):

@@ -11,15 +11,15 @@ import pytest
 from tui_lstm.backends.numpy_backend import NumpyBackend
 from tui_lstm.config import preset
 from tui_lstm.runs import write_history
-from tui_lstm.training import BatchDone, EpochDone, RunFinished, RunStarted, Trainer
+from tui_lstm.training import BatchDone, EpochDone, FinalTests, RunFinished, RunStarted, Trainer
 
 
 def test_fast_preset_learns_every_pair_and_longer_numbers():
     trainer = Trainer(preset("fast"))
     summary = trainer.run()
-    assert trainer.state == "finished"
-    assert summary.exhaustive_pairs == 16_384
-    assert summary.exhaustive_exact_accuracy == 1.0
+    assert trainer.outcome == "finished"
+    assert (summary.eval_pairs, summary.eval_all_pairs) == (16_384, True)
+    assert summary.eval_exact_accuracy == 1.0
     assert summary.generalization[64] == 1.0
     assert trainer.history[0].loss > trainer.history[-1].loss
 
@@ -53,14 +53,26 @@ def test_clipping_bounds_each_step():
 
 
 def test_events_arrive_in_order():
+    """Started, the epochs, then the final tests announced before the run says it finished."""
     events = []
     Trainer(preset("fast", epochs=2, samples=200), events.append).run()
     kinds = [type(e) for e in events]
-    assert kinds[0] is RunStarted and kinds[-1] is RunFinished
+    assert kinds[0] is RunStarted and kinds[-2:] == [FinalTests, RunFinished]
     assert kinds.count(EpochDone) == 2 and BatchDone in kinds
+    assert kinds.count(RunStarted) == kinds.count(FinalTests) == 1
     done = [e for e in events if isinstance(e, EpochDone)]
     assert done[-1].test_predictions.shape == (100, 8)
-    assert done[-1].exhaustive_exact_accuracy is not None
+    assert done[-1].eval_exact_accuracy is not None
+    assert events[-1].outcome == "finished" and events[-1].summary.eval_exact_accuracy is not None
+
+
+def test_above_eight_bits_the_evaluation_pairs_are_a_sample():
+    """A 9-bit run is scored on random pairs at the end, not each epoch, and says so."""
+    events = []
+    summary = Trainer(preset("fast", bits=9, epochs=1, samples=64), events.append).run()
+    assert [e.eval_exact_accuracy for e in events if isinstance(e, EpochDone)] == [None]
+    assert summary.eval_all_pairs is False and summary.eval_pairs < 4**9
+    assert summary.eval_exact_accuracy is not None
 
 
 def test_same_seed_same_history_bytes(tmp_path):
@@ -79,7 +91,7 @@ def test_until_exact_stops_early():
     trainer = Trainer(preset("fast", epochs=200), until_exact=True)
     summary = trainer.run()
     assert summary.epochs_run < 200
-    assert summary.exhaustive_exact_accuracy == 1.0
+    assert summary.eval_exact_accuracy == 1.0
 
 
 DIVERGING = dict(
@@ -105,7 +117,7 @@ def test_divergence_stops_the_run_and_keeps_the_last_good_model():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # and quietly: the one line says it all
         trainer.run()
-    assert trainer.state == "diverged"
+    assert trainer.outcome == "diverged"
     assert "kept the model of epoch 0" in trainer.summary.message
     assert trainer.history == []
     for name, p in trainer.backend.network.params.items():
@@ -113,7 +125,9 @@ def test_divergence_stops_the_run_and_keeps_the_last_good_model():
 
 
 def test_stop_from_another_thread_takes_effect_within_a_batch():
-    trainer = Trainer(preset("iamtrask-rnn", epochs=1000))
+    """A stop means now: no end-of-run tests (no FinalTests), but the test rows' figures."""
+    events = []
+    trainer = Trainer(preset("iamtrask-rnn", epochs=1000), events.append)
     worker = threading.Thread(target=trainer.run)
     worker.start()
     time.sleep(0.3)
@@ -122,24 +136,32 @@ def test_stop_from_another_thread_takes_effect_within_a_batch():
     worker.join(2)
     assert not worker.is_alive()
     assert time.perf_counter() - asked < 1.0
-    assert trainer.state == "stopped"
+    assert trainer.outcome == "stopped" and events[-1].outcome == "stopped"
+    assert not any(isinstance(e, FinalTests) for e in events)
+    assert trainer.summary.eval_exact_accuracy is None
+    assert trainer.summary.test_exact_accuracy == trainer.history[-1].val_exact_accuracy
 
 
 def test_pause_holds_and_resume_continues():
+    """While paused nothing trains and the stopwatch stands still: pauses are not training time."""
     batches = []
     trainer = Trainer(preset("iamtrask-rnn", epochs=30), lambda e: isinstance(e, BatchDone) and batches.append(e))
     worker = threading.Thread(target=trainer.run)
     worker.start()
     time.sleep(0.2)
     trainer.control.pause()
-    time.sleep(0.2)
-    during = len(trainer.history), len(batches)
+    deadline = time.monotonic() + 10  # the loop pauses at its next batch (after an epoch's tests, maybe)
+    while trainer.stopwatch.running and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not trainer.stopwatch.running
+    during = len(trainer.history), len(batches), trainer.stopwatch.seconds
     time.sleep(0.4)
-    assert (len(trainer.history), len(batches)) == during  # nothing moved while paused
+    assert (len(trainer.history), len(batches), trainer.stopwatch.seconds) == during  # nothing moved
     trainer.control.resume()
     worker.join(30)
-    assert trainer.state == "finished" and len(trainer.history) == 30
-    assert trainer.summary.train_seconds < trainer.elapsed + 1e-9  # pauses are not training time
+    assert trainer.outcome == "finished" and len(trainer.history) == 30
+    assert trainer.summary.train_seconds <= trainer.stopwatch.seconds
+    assert not trainer.stopwatch.running  # the run's end stops it
 
 
 def test_lr_changed_mid_run_is_used_and_recorded():
