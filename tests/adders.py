@@ -14,8 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from tui_lstm.config import preset
+from tui_lstm.nn.cells import CELLS
 from tui_lstm.nn.dense import Dense
-from tui_lstm.nn.network import CELLS, Network
+from tui_lstm.nn.network import Network
 
 SHARP = 20.0  # pre-activation gain: the smallest margin, 1/4, becomes 5
 ON = float(np.tanh(1.0))  # an LSTM's h for c = 1: o * tanh(c)

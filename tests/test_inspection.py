@@ -13,11 +13,10 @@ from tui_lstm.cli import main
 from tui_lstm.config import preset
 from tui_lstm.inspection import NoBitSteps, carries, find_carry_unit, inspect_sum
 from tui_lstm.nn.activations import sigmoid
+from tui_lstm.nn.cells import CELLS
 from tui_lstm.runs import load_run
 from tui_lstm.seeding import EVAL, rng_for
 from tui_lstm.task import LAYOUT, Pairs, random_pairs
-
-CELLS = ("rnn", "lstm", "gru")
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +63,7 @@ def test_each_step_is_what_the_network_computes(kind):
     x = LAYOUT["bits"].inputs(Pairs(np.array([a], np.uint64), np.array([b], np.uint64), 7))
     logits, cache = net.forward(x)
     assert seen.steps == 8
-    assert list(seen.gates) + list(seen.states) == list(net.cell.state_names)
+    assert (list(seen.gates), list(seen.states)) == (list(net.cell.gates), list(net.cell.states))
     for name, values in (seen.gates | seen.states).items():
         np.testing.assert_array_equal(values, cache[name][:, 0])
     np.testing.assert_array_equal(seen.probabilities, sigmoid(logits[0]))

@@ -14,9 +14,9 @@ import json
 from dataclasses import dataclass, field, fields
 
 from tui_lstm.nn.activations import ACTIVATIONS
+from tui_lstm.nn.cells import CELLS
 from tui_lstm.nn.init import INITS
 from tui_lstm.nn.losses import LOSSES
-from tui_lstm.nn.network import CELLS
 from tui_lstm.nn.optim import OPTIMIZERS
 from tui_lstm.task import LAYOUTS, MAX_WIDTH, ONEHOT_MAX_WIDTH
 
@@ -92,13 +92,16 @@ class TrainConfig:
         return found
 
     def _keras_problems(self) -> dict[str, str]:
-        """What the keras backend cannot run: anything without TensorFlow installed, and
-        the NumPy engine's own settings.
+        """What the keras backend cannot run: a cell Keras has no layer for, anything
+        without TensorFlow installed, and the NumPy engine's own settings.
 
         Keras initializes as the ``glorot`` scheme does (it is Keras' default); the seeds'
         other schemes, state noise and iamtrask's summed loss exist in the NumPy engine only.
         """
         found = {}
+        if CELLS[self.cell].keras is None:
+            takes = ", ".join(kind for kind, cell in CELLS.items() if cell.keras is not None)
+            found["cell"] = f"cell {self.cell} has no Keras layer; the keras backend takes {takes}"
         if not _tensorflow_installed():
             found["backend"] = "the keras backend needs TensorFlow: pip install 'tui-lstm[keras]'"
         if self.init != "glorot":
