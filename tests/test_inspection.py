@@ -31,6 +31,16 @@ def fast_run(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def mgu_run(tmp_path_factory):
+    """Two epochs of the minimal gated unit: enough to have a model to look inside."""
+    out = tmp_path_factory.mktemp("runs") / "mgu"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(training, "generalization", partial(evaluate.generalization, n=50))
+        assert main(["train", "--headless", "--out", str(out), "--cell", "mgu", "--epochs", "2"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
 def numbers_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "numbers"
     assert (
@@ -197,6 +207,28 @@ def test_cli_json_has_the_documented_keys(fast_run, capsys):
         "hidden state",
     )
     assert data["carry_unit"]["carry"] in ("in", "out")
+
+
+def test_cli_names_the_cells_own_gates_and_states(mgu_run, capsys):
+    """A cell's rows and JSON keys come from the cell: the MGU's one gate, candidate and h."""
+    assert main(["inspect", str(mgu_run), "93", "116"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("93 + 116 = 209, mgu(93,116) = ")
+    titles = [line.strip() for line in out.splitlines() if line.strip() and not line.startswith((" ", "─"))]
+    assert [t for t in titles if t in ("forget gate", "candidate", "hidden state")] == [
+        "forget gate",
+        "candidate",
+        "hidden state",
+    ]
+    assert "input gate" not in out and "cell state" not in out
+    assert main(["inspect", str(mgu_run), "93", "116", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["cell"] == "mgu"
+    assert [(list(step["gates"]), list(step["states"])) for step in data["steps"]] == [
+        (["forget", "candidate"], ["hidden"])
+    ] * 8
+    assert len(data["steps"][0]["gates"]["forget"]) == load_run(mgu_run).config.hidden
+    assert data["carry_unit"]["of"] in ("forget gate", "candidate", "hidden state")
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from tui_lstm.nn.cell import Cell
 from tui_lstm.nn.gru import GRU
 from tui_lstm.nn.lstm import LSTM
+from tui_lstm.nn.mgu import MGU
 from tui_lstm.nn.rnn import RNN
 
-CELLS: dict[str, type[Cell]] = {cell.kind: cell for cell in (RNN, LSTM, GRU)}
+CELLS: dict[str, type[Cell]] = {cell.kind: cell for cell in (RNN, LSTM, GRU, MGU)}
