@@ -21,7 +21,7 @@ import argparse
 import numpy as np
 
 from tui_lstm.config import preset
-from tui_lstm.inspection import STATES, carry_correlations, find_carry_unit
+from tui_lstm.inspection import carry_correlations, find_carry_unit
 from tui_lstm.training import Trainer
 
 TARGET = 0.95
@@ -41,7 +41,7 @@ def main() -> None:
             network, config = trainer.backend.numpy_network(), trainer.config
             carry = find_carry_unit(network, config)
             names, r, _ = carry_correlations(network, config)
-            states = [k for k, name in enumerate(names) if name in STATES]
+            states = [k for k, name in enumerate(names) if name in network.cell.states]
             state_best = np.abs(r[1, states]).max()  # row 1: the carry out
             where = f"{carry.name}{carry.unit} {carry.carry:>3}"
             print(

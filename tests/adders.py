@@ -14,15 +14,17 @@ from __future__ import annotations
 import numpy as np
 
 from tui_lstm.config import preset
+from tui_lstm.nn.cells import CELLS
 from tui_lstm.nn.dense import Dense
-from tui_lstm.nn.network import CELLS, Network
+from tui_lstm.nn.network import Network
 
 SHARP = 20.0  # pre-activation gain: the smallest margin, 1/4, becomes 5
 ON = float(np.tanh(1.0))  # an LSTM's h for c = 1: o * tanh(c)
-LEVELS = {"rnn": (0.0, 1.0), "lstm": (-ON, ON), "gru": (-1.0, 1.0)}  # (off, on) state values
-ACTIVATION = {"rnn": "sigmoid", "lstm": "tanh", "gru": "tanh"}
-CANDIDATE = {"rnn": 0, "lstm": 2, "gru": 2}  # the block that writes the state
-OPEN_GATES = {"rnn": {}, "lstm": {0: 1, 1: -1, 3: 1}, "gru": {0: 1, 1: 1}}  # block -> always on (1) / off (-1)
+LEVELS = {"rnn": (0.0, 1.0), "lstm": (-ON, ON), "gru": (-1.0, 1.0), "mgu": (-1.0, 1.0)}  # (off, on) state values
+ACTIVATION = {"rnn": "sigmoid", "lstm": "tanh", "gru": "tanh", "mgu": "tanh"}
+CANDIDATE = {"rnn": 0, "lstm": 2, "gru": 2, "mgu": 1}  # the block that writes the state
+# block -> always on (1) / off (-1)
+OPEN_GATES = {"rnn": {}, "lstm": {0: 1, 1: -1, 3: 1}, "gru": {0: 1, 1: 1}, "mgu": {0: 1}}
 
 
 def wired_config(kind: str):

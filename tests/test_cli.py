@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from tui_lstm.cli import main
+from tui_lstm.nn.cells import CELLS
 
 QUICK = ["--epochs", "2", "--samples", "200"]
 
@@ -102,10 +103,22 @@ def test_same_seed_byte_identical_history(tmp_path):
     assert (tmp_path / "a" / "history.csv").read_bytes() == (tmp_path / "b" / "history.csv").read_bytes()
 
 
-def test_gradcheck_command_passes():
-    result = run("gradcheck", "--cell", "gru")
+@pytest.mark.parametrize("kind", CELLS)
+def test_gradcheck_command_passes(kind):
+    result = run("gradcheck", "--cell", kind)
     assert result.returncode == 0
-    assert "pass" in result.stdout.splitlines()[-1] and "gru(tanh)" in result.stdout
+    assert "pass" in result.stdout.splitlines()[-1] and f"{kind}(tanh)" in result.stdout
+
+
+@pytest.mark.parametrize("kind", CELLS)
+def test_every_cell_trains_headless(tmp_path, capsys, kind):
+    out = tmp_path / kind
+    assert main(["train", "--headless", "--json", "--cell", kind, "--out", str(out), *QUICK]) == 0
+    assert json.loads(capsys.readouterr().out)["epochs_run"] == 2
+    assert json.loads((out / "config.json").read_text())["cell"] == kind
+    assert (out / "results.txt").read_text().split(", ", 1)[1].startswith(f"{kind}(")
+    with np.load(out / "model.npz") as model:
+        assert model["cell.W"].shape == (2 + 16, CELLS[kind].n_blocks * 16)  # inputs a and b, then h; a block a gate
 
 
 def one_line_refusal(result):
@@ -121,6 +134,10 @@ def one_line_refusal(result):
         (["train", "--headless", "--bits", "0"], "bits must be between 1 and 64"),
         (["train", "--headless", "--lr", "fast"], "not a valid float"),
         (["train", "--headless", "--cell", "cnn"], "cell must be one of"),
+        (
+            ["train", "--headless", "--backend", "keras", "--cell", "mgu"],
+            "cell mgu has no Keras layer; the keras backend takes rnn, lstm, gru",
+        ),
         (["train", "--headless", "--preset", "nope"], "unknown preset"),
         (["train", "--headless", "--layout", "onehot"], "needs loss ce"),
         (["train", "--headless", "--epochs", "-1"], "epochs must be between"),
@@ -129,6 +146,12 @@ def one_line_refusal(result):
 )
 def test_bad_flags(argv, says):
     assert says in one_line_refusal(run(*argv))
+
+
+@pytest.mark.parametrize("command", [["train", "--headless"], ["gradcheck"]])
+def test_every_registered_cell_is_a_cell_choice(command):
+    refusal = one_line_refusal(run(*command, "--cell", "cnn"))
+    assert all(kind in refusal for kind in CELLS) and "mgu" in refusal
 
 
 def test_existing_run_folder_is_never_overwritten(trained):

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from tui_lstm.nn.cells import CELLS
 from tui_lstm.nn.gradcheck import BOUND, check_gradients, standard_cases
 from tui_lstm.nn.losses import make_loss
 from tui_lstm.nn.network import Network
@@ -13,9 +14,7 @@ CASES = list(standard_cases())
 def test_cases_cover_every_cell_head_and_loss():
     labels = " ".join(label for label, *_ in CASES)
     for part in (
-        "rnn(",
-        "lstm(",
-        "gru(",
+        *(f"{kind}(" for kind in CELLS),
         "per-step",
         "last-step",
         "softmax",
@@ -51,7 +50,7 @@ def test_check_catches_a_wrong_gradient():
     assert check_gradients(net, loss, x, y)["cell.W"] > 1e-4
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", CELLS)
 def test_batch_equals_samples_one_by_one(cell):
     """A batch is B independent sequences: its gradient is the mean of theirs."""
     rng = np.random.default_rng(7)
@@ -70,7 +69,7 @@ def test_batch_equals_samples_one_by_one(cell):
     assert all(np.abs(g).max() < 1e-12 for g in batch.values())
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", CELLS)
 def test_gradients_with_state_noise(cell):
     """Training noise on the carried state leaves backward exact (for the same draw)."""
     rng = np.random.default_rng(11)

@@ -7,8 +7,8 @@ and the figures are the same on every run, and its carry unit is known (h1 or c1
 from __future__ import annotations
 
 from adders import wired_adder, wired_config
-from rich.console import Console
 from textual.widgets import Input
+from tui_helpers import screen_text
 
 from tui_lstm.backends.numpy_backend import NumpyBackend
 from tui_lstm.config import preset
@@ -28,13 +28,6 @@ def wired_trainer(kind: str = "lstm") -> Trainer:
 
 def notices(app) -> str:
     return "\n".join(str(n.message) for n in app._notifications)
-
-
-def screen_text(app) -> str:
-    """What the terminal shows now, as plain text."""
-    console = Console(width=app.size.width, record=True, no_color=True, file=open("/dev/null", "w"))
-    console.print(app.screen._compositor.render_update(full=True))
-    return console.export_text()
 
 
 async def open_inside(pilot) -> InspectScreen:

@@ -13,11 +13,10 @@ from tui_lstm.cli import main
 from tui_lstm.config import preset
 from tui_lstm.inspection import NoBitSteps, carries, find_carry_unit, inspect_sum
 from tui_lstm.nn.activations import sigmoid
+from tui_lstm.nn.cells import CELLS
 from tui_lstm.runs import load_run
 from tui_lstm.seeding import EVAL, rng_for
 from tui_lstm.task import LAYOUT, Pairs, random_pairs
-
-CELLS = ("rnn", "lstm", "gru")
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +27,16 @@ def fast_run(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(training, "generalization", partial(evaluate.generalization, n=50))
         assert main(["train", "--headless", "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def mgu_run(tmp_path_factory):
+    """Two epochs of the minimal gated unit: enough to have a model to look inside."""
+    out = tmp_path_factory.mktemp("runs") / "mgu"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(training, "generalization", partial(evaluate.generalization, n=50))
+        assert main(["train", "--headless", "--out", str(out), "--cell", "mgu", "--epochs", "2"]) == 0
     return out
 
 
@@ -64,7 +73,7 @@ def test_each_step_is_what_the_network_computes(kind):
     x = LAYOUT["bits"].inputs(Pairs(np.array([a], np.uint64), np.array([b], np.uint64), 7))
     logits, cache = net.forward(x)
     assert seen.steps == 8
-    assert list(seen.gates) + list(seen.states) == list(net.cell.state_names)
+    assert (list(seen.gates), list(seen.states)) == (list(net.cell.gates), list(net.cell.states))
     for name, values in (seen.gates | seen.states).items():
         np.testing.assert_array_equal(values, cache[name][:, 0])
     np.testing.assert_array_equal(seen.probabilities, sigmoid(logits[0]))
@@ -95,7 +104,7 @@ def test_carries_agree_with_rippling_the_bits_at_64_bits():
 @pytest.mark.parametrize("kind", CELLS)
 def test_the_carry_unit_of_a_wired_adder_is_its_unit_1(kind):
     carry = find_carry_unit(wired_adder(kind), wired_config(kind))
-    assert (carry.unit, carry.exhaustive, carry.pairs) == (1, True, 16_384)
+    assert (carry.unit, carry.all_pairs, carry.pairs) == (1, True, 16_384)
     assert carry.correlation > 0.999
 
 
@@ -103,7 +112,7 @@ def test_the_carry_unit_is_the_best_unit_by_a_direct_correlation():
     net, config = wired_adder("gru"), wired_config("gru").replace(bits=9)
     net.params["cell.W"][:] += np.random.default_rng(1).normal(0, 2, net.params["cell.W"].shape)  # blur it
     carry = find_carry_unit(net, config)  # 9 bits: random pairs, measured in chunks
-    assert not carry.exhaustive and carry.pairs == 16_384
+    assert not carry.all_pairs and carry.pairs == 16_384
     pairs = random_pairs(rng_for(config.seed, EVAL), 16_384, 9)
     _, cache = net.forward(LAYOUT["bits"].inputs(pairs))
     r = {
@@ -188,7 +197,7 @@ def test_cli_json_has_the_documented_keys(fast_run, capsys):
     assert set(step["states"]) == {"cell", "hidden"}
     assert len(step["states"]["cell"]) == load_run(fast_run).config.hidden
     assert (step["carry_in"], step["carry_out"]) == (1, 1)
-    assert set(data["carry_unit"]) == {"of", "unit", "carry", "correlation", "pairs", "width", "exhaustive"}
+    assert set(data["carry_unit"]) == {"of", "unit", "carry", "correlation", "pairs", "width", "all_pairs"}
     assert data["carry_unit"]["of"] in (
         "input gate",
         "forget gate",
@@ -198,6 +207,28 @@ def test_cli_json_has_the_documented_keys(fast_run, capsys):
         "hidden state",
     )
     assert data["carry_unit"]["carry"] in ("in", "out")
+
+
+def test_cli_names_the_cells_own_gates_and_states(mgu_run, capsys):
+    """A cell's rows and JSON keys come from the cell: the MGU's one gate, candidate and h."""
+    assert main(["inspect", str(mgu_run), "93", "116"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("93 + 116 = 209, mgu(93,116) = ")
+    titles = [line.strip() for line in out.splitlines() if line.strip() and not line.startswith((" ", "─"))]
+    assert [t for t in titles if t in ("forget gate", "candidate", "hidden state")] == [
+        "forget gate",
+        "candidate",
+        "hidden state",
+    ]
+    assert "input gate" not in out and "cell state" not in out
+    assert main(["inspect", str(mgu_run), "93", "116", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["cell"] == "mgu"
+    assert [(list(step["gates"]), list(step["states"])) for step in data["steps"]] == [
+        (["forget", "candidate"], ["hidden"])
+    ] * 8
+    assert len(data["steps"][0]["gates"]["forget"]) == load_run(mgu_run).config.hidden
+    assert data["carry_unit"]["of"] in ("forget gate", "candidate", "hidden state")
 
 
 @pytest.mark.parametrize(

@@ -76,7 +76,8 @@ def test_report_keras_is_the_reports_model():
 
 
 @pytest.mark.parametrize(
-    "field, value", [("init", "uniform-1"), ("state_noise", 0.3), ("noise_rise", 0.01), ("loss", "sse")]
+    "field, value",
+    [("init", "uniform-1"), ("state_noise", 0.3), ("noise_rise", 0.01), ("loss", "sse"), ("cell", "mgu")],
 )
 def test_numpy_only_settings_are_refused_for_keras(tmp_path, capsys, field, value):
     with pytest.raises(ConfigError) as refused:

@@ -10,11 +10,21 @@ from importlib.util import find_spec
 import pytest
 from rich.text import Text
 from textual.widgets import Input, Label, Select, Sparkline, Static
-from tui_helpers import quick_final_tests, small, start_and_wait_for_an_epoch, training_threads, wait_until
+from tui_helpers import (
+    quick_final_tests,
+    screen_text,
+    small,
+    start_and_wait_for_an_epoch,
+    training_threads,
+    wait_until,
+)
+from tui_lstm.tui.screens.inspect import InspectScreen
 
 from tui_lstm.backends import make_backend
 from tui_lstm.backends.numpy_backend import NumpyBackend
 from tui_lstm.config import preset
+from tui_lstm.inspection import title
+from tui_lstm.nn.cells import CELLS
 from tui_lstm.session import RunState
 from tui_lstm.task import bits_to_int
 from tui_lstm.tui.app import TuiLstmApp
@@ -199,6 +209,33 @@ async def test_presets_and_keys_are_in_the_command_palette():
             "quit (q)",
         ):
             assert key in titles
+
+
+@pytest.mark.parametrize("kind", CELLS)
+async def test_every_cell_is_a_choice_trains_and_is_inspected(kind):
+    """The cell field lists every registered cell; one picked by typing its name trains,
+    names itself in the rows, and its own gates and states are shown by i."""
+    app = TuiLstmApp(small(epochs=2))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.click("#field-cell")
+        await pilot.press(*kind, "enter")  # the list jumps to what is typed
+        await pilot.pause()
+        assert app.query_one(Hyperparams).config.cell == kind
+        assert re.search(rf"│cell +{kind} +▼", screen_text(app))
+        await train_to_end(app, pilot)
+        assert "finished" in status(app) and "epoch 2/2" in status(app)
+        a, b = int(app.trainer.test.pairs.a[0]), int(app.trainer.test.pairs.b[0])
+        assert cell_text(app.query_one(ResultsTable), 0, "row").startswith(
+            f"num0 : {a} + {b} = {a + b}, {kind}({a},{b})"
+        )
+        await pilot.press("i")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, InspectScreen)
+        shown = screen_text(app)
+        assert f"93 + 116 = 209, {kind}(93,116) = " in shown and "all 256 4-bit pairs" in shown
+        first = next(iter({**CELLS[kind].gates, **CELLS[kind].states}))  # the RNN has no gates
+        assert re.search(rf"^{title(kind, first)} *$", shown, re.MULTILINE)  # the first heatmap's title
 
 
 async def test_try_a_sum():

@@ -6,6 +6,8 @@ import sys
 import time
 from functools import partial
 
+from rich.console import Console
+
 from tui_lstm import evaluate, training
 from tui_lstm.config import TrainConfig
 
@@ -24,6 +26,13 @@ def quick_final_tests(monkeypatch) -> None:
     """The end-of-run generalization test on 50 pairs a width instead of 10,000."""
     quick = partial(evaluate.generalization, n=50)
     monkeypatch.setattr(training, "generalization", quick)
+
+
+def screen_text(app) -> str:
+    """What the terminal shows now, as plain text."""
+    console = Console(width=app.size.width, record=True, no_color=True, file=open("/dev/null", "w"))
+    console.print(app.screen._compositor.render_update(full=True))
+    return console.export_text()
 
 
 async def wait_until(pilot, condition, timeout: float = 30.0) -> None:

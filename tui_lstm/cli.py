@@ -14,6 +14,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from tui_lstm.config import FIELD, PRESETS, ConfigError, TrainConfig, parse_value, preset
+from tui_lstm.nn.cells import CELLS
 
 EXIT_BAD_INPUT = 2
 
@@ -101,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("b", type=int)
 
     gradcheck = sub.add_parser("gradcheck", help="check every gradient against finite differences")
-    gradcheck.add_argument("--cell", choices=("rnn", "lstm", "gru"))
+    gradcheck.add_argument("--cell", choices=tuple(CELLS))
 
     inspect = sub.add_parser("inspect", help="gates, states and the carry, bit by bit, for one sum")
     inspect.add_argument("run_dir", type=Path)
@@ -251,7 +252,7 @@ def cmd_gradcheck(args) -> int:
 
     table = Table("case", "parameter", "max relative error", "")
     worst = 0.0
-    for label, net, loss, x, y in standard_cases((args.cell,) if args.cell else ("rnn", "lstm", "gru")):
+    for label, net, loss, x, y in standard_cases((args.cell,)) if args.cell else standard_cases():
         for name, error in check_gradients(net, loss, x, y).items():
             worst = max(worst, error)
             table.add_row(label, name, f"{error:.2e}", "ok" if error <= BOUND else "FAIL")

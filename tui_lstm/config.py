@@ -13,9 +13,9 @@ from dataclasses import dataclass, field, fields
 
 from tui_lstm.backends import BACKENDS
 from tui_lstm.nn.activations import ACTIVATIONS
+from tui_lstm.nn.cells import CELLS
 from tui_lstm.nn.init import INITS
 from tui_lstm.nn.losses import LOSSES
-from tui_lstm.nn.network import CELLS
 from tui_lstm.nn.optim import OPTIMIZERS
 from tui_lstm.task import LAYOUTS, MAX_WIDTH, ONEHOT_MAX_WIDTH
 

@@ -28,6 +28,7 @@ import numpy as np
 from tui_lstm.config import TrainConfig
 from tui_lstm.evaluate import RANDOM_EVAL_PAIRS
 from tui_lstm.nn.activations import sigmoid
+from tui_lstm.nn.cells import CELLS
 from tui_lstm.nn.network import Network
 from tui_lstm.seeding import EVAL, rng_for
 from tui_lstm.task import (
@@ -42,18 +43,6 @@ from tui_lstm.task import (
 )
 
 CHUNK = 4096  # pairs per forward pass in the carry search, to bound the cache's memory
-STATES = ("c", "h")  # cache entries that are states; the cell's other entries are gates
-NAMES = {
-    "i": "input",
-    "f": "forget",
-    "g": "candidate",
-    "o": "output",  # LSTM gates
-    "z": "update",
-    "r": "reset",
-    "n": "candidate",  # GRU gates
-    "c": "cell",
-    "h": "hidden",  # states; the RNN has no gates, only h
-}
 WHY_NO_STEPS = {
     "numbers": "reads a and b whole, as one bit vector a step",
     "onehot": "reads a and b whole, as one token a step",
@@ -85,42 +74,45 @@ def carries(pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:
     return carry_in, carry_out
 
 
-def title(name: str) -> str:
-    """``input gate``, ``candidate``, ``cell state``: what a cache entry of a cell holds."""
-    kind = "state" if name in STATES else "" if NAMES[name] == "candidate" else "gate"
-    return f"{NAMES[name]} {kind}".rstrip()
+def title(cell: str, name: str) -> str:
+    """``input gate``, ``candidate``, ``cell state``: what cache entry ``name`` of a ``cell`` holds."""
+    gates, states = CELLS[cell].gates, CELLS[cell].states
+    if name in states:
+        return f"{states[name]} state"
+    return gates[name] if gates[name] == "candidate" else f"{gates[name]} gate"
 
 
 @dataclass(frozen=True)
 class CarryUnit:
     """The unit that best tracks the carry, and how well."""
 
+    cell: str  # the cell's kind: "lstm", ...
     name: str  # the gate or state it belongs to, as the cell's cache names it: "g", "h", ...
     unit: int
     carry: str  # "in" (the carry into each bit) or "out" (the carry out of it)
     correlation: float  # signed Pearson r: a unit may hold the carry as a low value
     pairs: int  # how many pairs it was measured over, every step of each
     width: int
-    exhaustive: bool  # every pair of that width (True), or random ones
+    all_pairs: bool  # every pair of that width (True), or a random sample
 
     def describe(self) -> str:
-        which = f"all {self.pairs:,}" if self.exhaustive else f"{self.pairs:,} random"
+        which = f"all {self.pairs:,}" if self.all_pairs else f"{self.pairs:,} random"
         return (
-            f"carry unit {self.name}{self.unit} ({title(self.name)}, carry {self.carry}): "
+            f"carry unit {self.name}{self.unit} ({title(self.cell, self.name)}, carry {self.carry}): "
             f"r = {self.correlation:+.3f}, {which} {self.width}-bit pairs"
         )
 
     def to_dict(self) -> dict:
         """JSON: of (e.g. "candidate", "cell state"), unit, carry ("in" or "out"),
-        correlation, pairs, width, exhaustive."""
+        correlation, pairs, width, all_pairs."""
         return {
-            "of": title(self.name),
+            "of": title(self.cell, self.name),
             "unit": self.unit,
             "carry": self.carry,
             "correlation": self.correlation,
             "pairs": self.pairs,
             "width": self.width,
-            "exhaustive": self.exhaustive,
+            "all_pairs": self.all_pairs,
         }
 
 
@@ -137,7 +129,7 @@ def carry_correlations(network: Network, config: TrainConfig) -> tuple[list[str]
     """
     check_bits_layout(config)
     pairs = evaluation_pairs(config.bits, rng_for(config.seed, EVAL), RANDOM_EVAL_PAIRS)  # the all-pairs score's
-    names = sorted(network.cell.state_names, key=lambda name: name not in STATES)
+    names = [*network.cell.states, *network.cell.gates]
     n_units = len(names) * network.cell.n_hidden
     n = 0
     sum_x, sum_xx = np.zeros(n_units), np.zeros(n_units)
@@ -166,6 +158,7 @@ def find_carry_unit(network: Network, config: TrainConfig) -> CarryUnit:
     by_name = np.abs(r).transpose(1, 0, 2)  # (A, 2, H): the first maximum is a state's, if one ties
     name, carry, unit = np.unravel_index(np.argmax(by_name), by_name.shape)
     return CarryUnit(
+        network.cell.kind,
         names[name],
         int(unit),
         CARRIES[carry],
@@ -210,7 +203,8 @@ class SumInspection:
         per step: bit, a, b, carry_in, carry_out, sum_bit, output_bit, probability, gates
         and states, each {name: [one value per unit]} (gates: input, forget, candidate,
         output for an LSTM; update, reset, candidate for a GRU; none for an RNN; states:
-        cell and hidden for an LSTM, hidden for the others)."""
+        cell and hidden for an LSTM, hidden for the others: each cell's ``gates`` and
+        ``states`` name them)."""
         return {
             "cell": self.cell,
             "a": self.a,
@@ -228,8 +222,8 @@ class SumInspection:
                     "sum_bit": int(self.sum_bits[t]),
                     "output_bit": int(self.output_bits[t]),
                     "probability": float(self.probabilities[t]),
-                    "gates": {NAMES[k]: v[t].tolist() for k, v in self.gates.items()},
-                    "states": {NAMES[k]: v[t].tolist() for k, v in self.states.items()},
+                    "gates": {CELLS[self.cell].gates[k]: v[t].tolist() for k, v in self.gates.items()},
+                    "states": {CELLS[self.cell].states[k]: v[t].tolist() for k, v in self.states.items()},
                 }
                 for t in range(self.steps)
             ],
@@ -244,7 +238,10 @@ def inspect_sum(network: Network, config: TrainConfig, a: int, b: int) -> SumIns
     x = LAYOUT["bits"].inputs(pairs)  # (T, 1, 2)
     logits, cache = network.forward(x)  # (1, T): one logit per step
     carry_in, carry_out = carries(pairs)
-    per_step = {name: cache[name][:, 0].astype(np.float64) for name in network.cell.state_names}  # (T, H) each
+
+    def per_step(names) -> dict[str, np.ndarray]:
+        return {name: cache[name][:, 0].astype(np.float64) for name in names}  # (T, H) each
+
     return SumInspection(
         cell=network.cell.kind,
         a=a,
@@ -256,6 +253,6 @@ def inspect_sum(network: Network, config: TrainConfig, a: int, b: int) -> SumIns
         carry_out=carry_out[0],
         sum_bits=sum_bits(pairs)[0],
         probabilities=sigmoid(logits[0].astype(np.float64)),
-        gates={k: v for k, v in per_step.items() if k not in STATES},
-        states={k: v for k, v in per_step.items() if k in STATES},
+        gates=per_step(network.cell.gates),
+        states=per_step(network.cell.states),
     )

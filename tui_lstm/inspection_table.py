@@ -97,7 +97,7 @@ class StepTable:
 
     def heatmap(self, table: Table, name: str, values: np.ndarray, steps: range) -> None:
         """A title row, then one row per unit of one gate or state (values (T, H))."""
-        table.add_row(Text(title(name), "bold"))
+        table.add_row(Text(title(self.seen.cell, name), "bold"))
         for unit in range(values.shape[1]):
             is_carry = self.carry is not None and (self.carry.name, self.carry.unit) == (name, unit)
             label = self.carry_label() if is_carry else Text(f" {name}{unit}")

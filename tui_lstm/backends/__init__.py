@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from tui_lstm.control import Control
+from tui_lstm.nn.cells import CELLS
 from tui_lstm.nn.network import Network
 from tui_lstm.task import Dataset
 
@@ -85,13 +86,16 @@ def _tensorflow_installed() -> bool:
 
 
 def _keras_refusals(config: TrainConfig) -> dict[str, str]:
-    """What the keras backend cannot run: anything without TensorFlow installed, cells with
-    no Keras layer, and the NumPy engine's own settings.
+    """What the keras backend cannot run: a cell Keras has no layer for, anything without
+    TensorFlow installed, and the NumPy engine's own settings.
 
     Keras initializes as the ``glorot`` scheme does (it is Keras' default); the seeds'
     other schemes, state noise and iamtrask's summed loss exist in the NumPy engine only.
     """
     found = {}
+    if CELLS[config.cell].keras is None:
+        takes = ", ".join(kind for kind, cell in CELLS.items() if cell.keras is not None)
+        found["cell"] = f"cell {config.cell} has no Keras layer; the keras backend takes {takes}"
     if not _tensorflow_installed():
         found["backend"] = "the keras backend needs TensorFlow: pip install 'tui-lstm[keras]'"
     if config.init != "glorot":

@@ -42,10 +42,10 @@ import numpy as np
 from tui_lstm.backends import BACKENDS, EpochFit, ModelFileError
 from tui_lstm.backends.keras_weights import numpy_network
 from tui_lstm.config import TrainConfig
+from tui_lstm.nn.cells import CELLS
 from tui_lstm.nn.losses import make_loss
 from tui_lstm.task import LAYOUT
 
-KERAS_CELLS = {"lstm": "LSTM", "gru": "GRU", "rnn": "SimpleRNN"}
 KERAS_LOSSES = {"mse": "mean_squared_error", "bce": "binary_crossentropy", "ce": "sparse_categorical_crossentropy"}
 # what a layer computes, beyond its weights' shapes: models that agree on these take each other's weights
 ARCHITECTURE_KEYS = (
@@ -104,12 +104,14 @@ def build_model(keras, config: TrainConfig):
     """The config's model, with fresh weights from the global Keras seed."""
     layout = LAYOUT[config.layout]
     steps = None if layout.per_step_output else layout.steps(config.bits)
-    options = {"reset_after": False} if config.cell == "gru" else {}
-    recurrent = getattr(keras.layers, KERAS_CELLS[config.cell])
+    twin = CELLS[config.cell].keras  # the config refuses a cell without one
+    recurrent = getattr(keras.layers, twin.layer)
     return keras.Sequential(
         [
             keras.Input((steps, layout.input_size(config.bits))),
-            recurrent(config.hidden, activation=config.activation, return_sequences=layout.per_step_output, **options),
+            recurrent(
+                config.hidden, activation=config.activation, return_sequences=layout.per_step_output, **twin.options
+            ),
             keras.layers.Dense(layout.output_size(config.bits), activation="softmax" if layout.softmax else "sigmoid"),
         ]
     )

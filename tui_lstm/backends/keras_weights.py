@@ -9,7 +9,8 @@ LSTM (gates i, f, c, o) and SimpleRNN blocks are in the same order in both. The 
 Keras' ``GRU(reset_after=False)``, whose update gate z keeps the old state,
 ``h = z * h_prev + (1 - z) * n``, where hanbingtao's form lets it take the new one,
 ``h = (1 - z) * h_prev + z * n``: since 1 - sigmoid(a) = sigmoid(-a), negating the z block
-of kernel, recurrent kernel and bias turns one into the other.
+of kernel, recurrent kernel and bias turns one into the other. Each cell names such blocks
+itself, in its ``keras.negated_blocks``.
 
 No TensorFlow here: these are plain arrays, so the cross-check and the inspection use
 the same conversion without a second copy of it.
@@ -19,15 +20,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from tui_lstm.nn.cells import CELLS
 from tui_lstm.nn.dense import Dense
-from tui_lstm.nn.network import CELLS, Network
+from tui_lstm.nn.network import Network
 
 
 def _cell_signs(cell: str, n_hidden: int) -> np.ndarray:
-    """+1 or -1 per fused column: -1 on the GRU's z block, whose sense Keras flips."""
+    """+1 or -1 per fused column: -1 on the blocks whose sense Keras flips (the GRU's z)."""
     signs = np.ones(CELLS[cell].n_blocks * n_hidden)
-    if cell == "gru":
-        signs[:n_hidden] = -1.0
+    for block in CELLS[cell].keras.negated_blocks:
+        signs[block * n_hidden : (block + 1) * n_hidden] = -1.0
     return signs
 
 

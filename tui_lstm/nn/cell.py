@@ -9,23 +9,53 @@ by step.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from tui_lstm.nn.activations import ACTIVATIONS
 
 
-class Cell:
-    """Base of the RNN, LSTM and GRU cells. Inputs are time-major: x (T, B, D)."""
+@dataclass(frozen=True)
+class KerasLayer:
+    """The Keras layer that computes the same cell, as plain data (no TensorFlow here).
 
-    kind: str
+    A cell says for itself which layer it is in Keras and how the two lay out the
+    weights, so that the keras backend and the weight conversion name no cell: a cell
+    added to the registry either brings its Keras twin along or is refused by that
+    backend (``keras = None``).
+
+    - ``layer``: the class name in ``keras.layers``, e.g. "LSTM".
+    - ``options``: the layer's keyword arguments that make it this cell, e.g. the GRU's
+      ``reset_after=False`` (the reset gate applied before the recurrent product, as here).
+    - ``negated_blocks``: gate blocks whose sense Keras flips, so whose weights and bias
+      change sign between the two (1 - sigmoid(a) = sigmoid(-a)); see keras_weights.py.
+    """
+
+    layer: str
+    options: dict = field(default_factory=dict)
+    negated_blocks: tuple[int, ...] = ()
+
+
+class Cell:
+    """Base of every cell. Inputs are time-major: x (T, B, D).
+
+    A subclass is the whole of a cell: its equations and also the facts the rest of
+    tui-lstm reads from it (inspection's names, the gradient check's activations, the
+    Keras layer), so adding one is a module and a line in ``tui_lstm.nn.cells``.
+    """
+
+    kind: str  # its name on the command line, in configs and in run folders
     n_blocks: int  # G: gate blocks of H columns in W
     forget_block: int | None = None  # which block a forget bias of 1 goes to
-    state_names: tuple[str, ...]  # the (T, B, H) arrays in the cache, for inspection
+    gates: dict[str, str]  # cache name -> what it is ("i": "input"), in block order; (T, B, H) each
+    states: dict[str, str]  # cache name -> what it is ("h": "hidden"): the states it carries, (T, B, H) each
+    gradcheck_activations: tuple[str, ...]  # the activations the gradient check runs it with
+    keras: KerasLayer | None  # the same cell in Keras, or None if Keras has none
 
     def __init__(self, n_in: int, n_hidden: int, activation: str = "tanh"):
         self.n_in = n_in
         self.n_hidden = n_hidden
-        self.activation = activation
         self.act = ACTIVATIONS[activation]
 
     def shapes(self) -> dict[str, tuple[int, ...]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tui_lstm.nn.cells import CELLS
 from tui_lstm.nn.losses import Loss, make_loss
 from tui_lstm.nn.network import Network
 
@@ -49,8 +50,9 @@ def check_gradients(net: Network, loss: Loss, x: np.ndarray, y: np.ndarray, eps:
     return errors
 
 
-def standard_cases(cells=("rnn", "lstm", "gru")):
-    """(label, network, loss, x, y) for every cell, head and loss the project uses.
+def standard_cases(cells: tuple[str, ...] = tuple(CELLS)):
+    """(label, network, loss, x, y) for every cell (by default), head and loss the project uses,
+    each cell with each of its ``gradcheck_activations``.
 
     Small float64 networks on random data, seeded, so the check is repeatable. The
     data keep relu's kink away from the check's step (a finite difference across a
@@ -63,9 +65,8 @@ def standard_cases(cells=("rnn", "lstm", "gru")):
         ("last-step sigmoid", False, 4, ("mse", "weighted-mse", "bce")),
         ("softmax", False, 5, ("ce",)),
     ]
-    activations = {"rnn": ("tanh", "sigmoid"), "lstm": ("tanh", "relu"), "gru": ("tanh",)}
     for cell in cells:
-        for activation in activations[cell]:
+        for activation in CELLS[cell].gradcheck_activations:
             for head, per_step, units, losses in heads:
                 net = Network.build(cell, D, H, units, per_step, activation=activation, init="glorot", rng=rng)
                 for p in net.params.values():  # away from the init's zeros and symmetries

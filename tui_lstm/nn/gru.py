@@ -15,13 +15,16 @@ from __future__ import annotations
 import numpy as np
 
 from tui_lstm.nn.activations import sigmoid
-from tui_lstm.nn.cell import Cell, previous, step_noise
+from tui_lstm.nn.cell import Cell, KerasLayer, previous, step_noise
 
 
 class GRU(Cell):
     kind = "gru"
     n_blocks = 3
-    state_names = ("z", "r", "n", "h")
+    gates = {"z": "update", "r": "reset", "n": "candidate"}
+    states = {"h": "hidden"}
+    gradcheck_activations = ("tanh",)
+    keras = KerasLayer("GRU", {"reset_after": False}, negated_blocks=(0,))  # Keras' z keeps the old state
 
     def forward(self, p, x, noise=None):
         T, H = x.shape[0], self.n_hidden

@@ -19,14 +19,17 @@ from __future__ import annotations
 import numpy as np
 
 from tui_lstm.nn.activations import sigmoid
-from tui_lstm.nn.cell import Cell, previous
+from tui_lstm.nn.cell import Cell, KerasLayer, previous
 
 
 class LSTM(Cell):
     kind = "lstm"
     n_blocks = 4
     forget_block = 1
-    state_names = ("i", "f", "g", "o", "c", "h")
+    gates = {"i": "input", "f": "forget", "g": "candidate", "o": "output"}
+    states = {"c": "cell", "h": "hidden"}
+    gradcheck_activations = ("tanh", "relu")  # relu: the lab report's
+    keras = KerasLayer("LSTM")
 
     def forward(self, p, x, noise=None):
         T, B, H = x.shape[0], x.shape[1], self.n_hidden

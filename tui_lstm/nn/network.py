@@ -10,13 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from tui_lstm.nn.cell import Cell
+from tui_lstm.nn.cells import CELLS
 from tui_lstm.nn.dense import Dense
-from tui_lstm.nn.gru import GRU
 from tui_lstm.nn.init import init_params
-from tui_lstm.nn.lstm import LSTM
-from tui_lstm.nn.rnn import RNN
 
-CELLS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
 EVAL_FLOATS = 2**22  # forward-pass cache size per evaluation chunk (16 MB in float32)
 
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from tui_lstm.nn.cell import Cell, previous, step_noise
+from tui_lstm.nn.cell import Cell, KerasLayer, previous, step_noise
 
 
 class RNN(Cell):
     kind = "rnn"
     n_blocks = 1
-    state_names = ("h",)
+    gates = {}
+    states = {"h": "hidden"}
+    gradcheck_activations = ("tanh", "sigmoid")  # sigmoid: iamtrask's
+    keras = KerasLayer("SimpleRNN")
 
     def forward(self, p, x, noise=None):
         T = x.shape[0]
