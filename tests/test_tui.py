@@ -18,7 +18,6 @@ from tui_helpers import (
     training_threads,
     wait_until,
 )
-from tui_lstm.tui.screens.inspect import InspectScreen
 
 from tui_lstm.backends import make_backend
 from tui_lstm.backends.numpy_backend import NumpyBackend
@@ -29,6 +28,7 @@ from tui_lstm.session import RunState
 from tui_lstm.task import bits_to_int
 from tui_lstm.tui.app import TuiLstmApp
 from tui_lstm.tui.commands import ConsoleCommands
+from tui_lstm.tui.screens.inspect import InspectScreen
 from tui_lstm.tui.sums import parse_sum, try_sum
 from tui_lstm.tui.widgets.chart import LineChart
 from tui_lstm.tui.widgets.hyperparams import Hyperparams
