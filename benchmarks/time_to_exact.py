@@ -1,6 +1,6 @@
 """How long each preset trains before every one of the 16,384 7-bit pairs is exactly right.
 
-Side by side: the `fast` preset and the `iamtrask-rnn` preset (seed 002's RNN), on the
+Side by side: the `fast` preset and the `iamtrask-rnn` preset (iamtrask's bitwise RNN), on the
 same NumPy engine, over the same seeds. Train time counts only the time inside
 `fit_epoch`, not the per-epoch scoring of all pairs. Then the `fast` models, unchanged
 after their full preset run, are scored on 10,000 random 64-bit pairs.

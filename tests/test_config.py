@@ -1,4 +1,4 @@
-"""Presets carry the seeds' hyperparameters; every field is checked against its range."""
+"""Presets carry the reproduced programs' hyperparameters; every field is checked against its range."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""One validated training configuration, and the named presets that reproduce the seeds.
+"""One validated training configuration, and the named presets that reproduce the original programs.
 
 Each field carries its own range and help text; the CLI's flags and the console's
 hyperparameter fields are both generated from them, so a value is checked the same

@@ -5,7 +5,7 @@ sum needs one bit more, so sums never exist as machine integers here: they are b
 bit by bit from the operands (a 64-bit sum is 65 bits wide) and turned into Python
 ints only for display.
 
-A *layout* is how one sum is shown to a network (see DESIGN.md):
+A *layout* is how one sum is shown to a network:
 
 - ``bits``: one step per bit, least significant first; input (a_i, b_i), target s_i,
   width + 1 steps. The only layout that works at any width.

@@ -89,7 +89,7 @@ def _keras_refusals(config: TrainConfig) -> dict[str, str]:
     """What the keras backend cannot run: a cell Keras has no layer for, anything without
     TensorFlow installed, and the NumPy engine's own settings.
 
-    Keras initializes as the ``glorot`` scheme does (it is Keras' default); the seeds'
+    Keras initializes as the ``glorot`` scheme does (it is Keras' default); the reproduced programs'
     other schemes, state noise and iamtrask's summed loss exist in the NumPy engine only.
     """
     found = {}

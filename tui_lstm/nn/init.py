@@ -1,4 +1,4 @@
-"""Weight initializations: the seeds' own, and a good default.
+"""Weight initializations: the reproduced programs' own, and a good default.
 
 - ``glorot``: Keras' defaults, the good default: Glorot-uniform input and read-out
   weights, orthogonal recurrent weights, zero biases, an LSTM forget-gate bias of 1.
