@@ -8,7 +8,6 @@ sweep's worker process can send one back to its client, and saving it needs no b
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import platform
 from dataclasses import dataclass, field
 
@@ -31,6 +30,8 @@ class RunRecord:
 
 
 def _version(*distributions: str) -> str | None:
+    import importlib.metadata  # here: 10 ms at import time that only saving needs
+
     for name in distributions:
         try:
             return importlib.metadata.version(name)

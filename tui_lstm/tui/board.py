@@ -13,7 +13,7 @@ import numpy as np
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.reactive import reactive
+from textual.reactive import var
 
 from tui_lstm.config import TrainConfig
 from tui_lstm.session import RunState, Session
@@ -29,11 +29,13 @@ MEASURING = "measuring 16-, 32- and 64-bit sums…"  # the status line's note wh
 
 
 class Board(Vertical):
-    history: reactive[tuple[EpochMetrics, ...]] = reactive(tuple)
-    epochs: reactive[int] = reactive(1)
-    test_rows: reactive[TestRows | None] = reactive(None)
-    predictions: reactive[np.ndarray | None] = reactive(None, always_update=True)
-    run_state: reactive[RunState] = reactive(RunState.READY)
+    # var, not reactive: the board draws nothing itself, and a refresh of it would repaint
+    # every widget it holds (the whole screen) whenever one of these changed
+    history: var[tuple[EpochMetrics, ...]] = var(tuple)
+    epochs: var[int] = var(1)
+    test_rows: var[TestRows | None] = var(None)
+    predictions: var[np.ndarray | None] = var(None, always_update=True)
+    run_state: var[RunState] = var(RunState.READY)
 
     def __init__(self, config: TrainConfig, session: Session, **kwargs):
         super().__init__(**kwargs)

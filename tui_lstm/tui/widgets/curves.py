@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.widgets import Label, Sparkline
 
 from tui_lstm.training import EpochMetrics
@@ -25,7 +25,8 @@ class Sparklines(Grid):
     """Loss, exact accuracy and bit accuracy as sparklines, train beside test, each with its
     latest value."""
 
-    history: reactive[tuple[EpochMetrics, ...]] = reactive(tuple, init=False)
+    # var: the sparklines redraw themselves; a refresh here would repaint them all again
+    history: var[tuple[EpochMetrics, ...]] = var(tuple, init=False)
 
     def compose(self) -> ComposeResult:
         for label, train, test, _ in MEASURES:
@@ -51,8 +52,9 @@ class Charts(Horizontal):
     """Loss and bit accuracy against epochs, train and test on the same axes, as the lab
     report plotted them."""
 
-    history: reactive[tuple[EpochMetrics, ...]] = reactive(tuple, init=False)
-    epochs: reactive[int] = reactive(1, init=False)
+    # var: the charts redraw themselves; a refresh here would repaint them again
+    history: var[tuple[EpochMetrics, ...]] = var(tuple, init=False)
+    epochs: var[int] = var(1, init=False)
     """The epochs the run is set to train: the x axis runs to these (or further, if trained)."""
 
     def compose(self) -> ComposeResult:

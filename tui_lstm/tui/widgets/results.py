@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from rich.text import Text
 from textual import on
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.widgets import DataTable
 
 from tui_lstm.presentation import bits_text, mark, result_row
@@ -40,8 +40,9 @@ class ResultsTable(DataTable):
     rows keep their full width and the highlighted row's bits are shown under the table.
     """
 
-    test_rows: reactive[TestRows | None] = reactive(None, init=False)
-    predictions: reactive[np.ndarray | None] = reactive(None, always_update=True, init=False)
+    # var: the watchers update only the cells that changed; a refresh would repaint the table
+    test_rows: var[TestRows | None] = var(None, init=False)
+    predictions: var[np.ndarray | None] = var(None, always_update=True, init=False)
     """Predicted sum bits (rows, width + 1), LSB first, or None before any."""
 
     def __init__(self, **kwargs):
