@@ -61,6 +61,7 @@ def test_invalid_field(snap_compare):
     """Hidden units set to 0: the field is marked and the reason is written under it."""
 
     async def make_invalid(pilot):
+        await pilot.pause()  # the main screen composes once the app is ready
         pilot.app.query_one("#field-hidden", Input).value = "0"
         await pilot.pause()
 

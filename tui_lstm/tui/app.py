@@ -11,9 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.binding import Binding
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_lstm.config import TrainConfig, preset
@@ -59,15 +58,17 @@ class TuiLstmApp(ModelKeys, App[None]):
         self.session = Session()
         self.last_sum = "93+116"  # the last sum tried (t): the one the inside view (i) opens with
 
-    def compose(self) -> ComposeResult:
-        yield Board(self.initial_config, self.session, id="board")
-        # ^p (the command palette) is on the help screen: 80 columns hold every other key
-        yield Footer(compact=True, show_command_palette=False)
+    def get_default_screen(self) -> Board:
+        self.board = Board(self.initial_config, self.session, id="board")
+        return self.board
 
-    def on_mount(self) -> None:
-        self.board, self.panel = self.query_one(Board), self.query_one(Hyperparams)
+    def on_ready(self) -> None:
         if self.start_training:
             self.action_start()
+
+    @property
+    def panel(self) -> Hyperparams:
+        return self.board.panel
 
     @property
     def trainer(self) -> Trainer | None:

@@ -1,4 +1,4 @@
-"""The board: everything the console shows of a run, and the reactive state it is drawn from.
+"""The board: the console's main screen, everything it shows of a run, and the state it is drawn from.
 
 The board follows the session's run: the training worker sends it the run's events as
 messages, and it keeps the newest; a timer turns them into the board's reactives (the
@@ -14,6 +14,8 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import var
+from textual.screen import Screen
+from textual.widgets import Footer
 
 from tui_lstm.config import TrainConfig
 from tui_lstm.session import RunState, Session
@@ -28,9 +30,9 @@ REDRAW_SECONDS = 0.4  # progress, curves and table are redrawn at most this ofte
 MEASURING = "measuring 16-, 32- and 64-bit sums…"  # the status line's note while g works
 
 
-class Board(Vertical):
+class Board(Screen):
     # var, not reactive: the board draws nothing itself, and a refresh of it would repaint
-    # every widget it holds (the whole screen) whenever one of these changed
+    # the whole screen whenever one of these changed
     history: var[tuple[EpochMetrics, ...]] = var(tuple)
     epochs: var[int] = var(1)
     test_rows: var[TestRows | None] = var(None)
@@ -54,9 +56,11 @@ class Board(Vertical):
                 yield Charts(id="charts").data_bind(Board.history, Board.epochs)
                 yield ResultsTable(id="results").data_bind(Board.test_rows, Board.predictions)
         yield StatusLine(self.session.stopwatch, id="status").data_bind(Board.run_state, Board.epochs)
+        # ^p (the command palette) is on the help screen: 80 columns hold every other key
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.status = self.query_one(StatusLine)
+        self.panel, self.status = self.query_one(Hyperparams), self.query_one(StatusLine)
         self.redraw_timer = self.set_interval(REDRAW_SECONDS, self._redraw, pause=True)
 
     def follow(self) -> None:
@@ -67,7 +71,7 @@ class Board(Vertical):
         """Stop following the training worker: its late messages are stale from now on (a reset)."""
         self.worker, self._progress, self._latest = None, None, None
         self.redraw_timer.pause()
-        self.query_one(Hyperparams).lock_shape(False)
+        self.panel.lock_shape(False)
 
     def show_run(self, rows: TestRows | None, predictions: np.ndarray | None = None, note: str = "") -> None:
         """The session's whole run at once: a new, reset or opened one."""
@@ -120,7 +124,7 @@ class Board(Vertical):
     def _ended(self, message: TrainingEnded) -> None:
         if message.worker is self.worker:
             self.redraw_timer.pause()
-            self.query_one(Hyperparams).lock_shape(False)
+            self.panel.lock_shape(False)
             self.status.note = self.session.error or ""
             self.follow()
 
