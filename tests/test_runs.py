@@ -107,8 +107,7 @@ def test_a_newer_format_is_refused_in_one_line(saved, tmp_path, name):
 def test_fresh_run_dir_never_reuses_a_folder(tmp_path):
     config = preset("fast", seed=4)
     first = fresh_run_dir(tmp_path, config)
-    assert first.name == "fast-seed4"
-    first.mkdir()
+    assert first.name == "fast-seed4" and first.is_dir()  # made, so no other run takes it
     assert fresh_run_dir(tmp_path, config).name == "fast-seed4-2"
 
 

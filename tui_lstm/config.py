@@ -95,10 +95,16 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
+        """A config from a saved one, which must name every setting: a default filled in for
+        a missing one would describe another model (a 64-bit run read as a 7-bit one). Every
+        run folder's config.json has always held them all."""
+        known = [f.name for f in fields(cls)]
+        unknown = sorted(set(data) - set(known))
         if unknown:
             raise ConfigError(unknown[0], f"unknown setting {unknown[0]!r}")
+        missing = [name for name in known if name not in data]
+        if missing:
+            raise ConfigError(missing[0], f"missing setting {missing[0]!r}")
         for name, value in data.items():
             kind = FIELD[name].type
             if not isinstance(value, _TYPES[kind]) or (kind != "bool" and isinstance(value, bool)):

@@ -7,7 +7,13 @@
     summary.json  the state the run ended in, its end-of-run figures, and what made them
 
 A folder is written from a ``RunRecord`` alone, and a folder that already holds a run is
-never written over.
+never written over. A save is whole or absent: it is written into a hidden partial folder
+beside the target (``.tui-lstm-partial-<pid>-...``), summary.json last, and renamed into
+place; a kill leaves only that partial folder, which no listing shows and the next save
+beside it removes. So a folder without summary.json is no run, and is refused.
+
+Reading trusts nothing in the folder: every file must be a regular one of a bounded size,
+and every damage is refused with one line (RunError), never a traceback.
 
 Formats. Every folder written since format 1 says its number in config.json and
 summary.json; a folder without one is format 0. Each format is read with these defaults:
@@ -22,13 +28,28 @@ summary.json; a folder without one is format 0. Each format is read with these d
 from __future__ import annotations
 
 import csv
+import errno
+import io
+import itertools
 import json
+import math
+import os
+import re
+import secrets
+import shutil
+import stat
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from tui_lstm.backends import BACKENDS, Backend, ModelFileError, make_backend
 from tui_lstm.config import ConfigError, TrainConfig
+from tui_lstm.nn.cells import CELLS
+from tui_lstm.nn.dense import Dense
 from tui_lstm.record import RunRecord
+from tui_lstm.task import LAYOUT
 from tui_lstm.training import EpochMetrics, RunSummary
 
 FORMAT = 1  # of the folders written now; every earlier one is read too
@@ -38,42 +59,68 @@ FORMAT_0_NAMES = {
     "exhaustive_bit_accuracy": "eval_bit_accuracy",
     "exhaustive_pairs": "eval_pairs",
 }
+PARTIAL = ".tui-lstm-partial-"  # a save under way, or the leftover of one that was killed
+UNSAVED = "tui-lstm-unsaved-"  # a run kept in the temporary folder because its own could not be written
+MiB = 2**20
+JSON_LIMIT = MiB  # config.json and summary.json hold a few hundred bytes
+TEXT_LIMIT = 256 * MiB  # history.csv and results.txt: a million rows of either, with room to spare
+UNSAFE_CHARACTERS = re.compile(r"[^A-Za-z0-9_.+-]+")
+NAME_LENGTH = 64  # characters of a preset's name kept in a folder's name
+SUMMARY_TYPES = {  # RunSummary's annotations, as the JSON types that hold them
+    "int": int,
+    "float": (int, float),
+    "float | None": (int, float, type(None)),
+    "bool": bool,
+    "str": str,
+    "dict[int, float]": dict,
+}
 
 
 class RunError(ValueError):
     """A run folder that cannot be written or read."""
 
 
+def _reason(error: OSError) -> str:
+    """An OSError in words: 'permission denied', 'read-only file system'."""
+    return (error.strerror or type(error).__name__).lower()
+
+
+@contextmanager
+def _refusing(path: Path, doing: str) -> Iterator[None]:
+    """Any OSError inside as one line naming the path: 'runs/x: cannot write there (read-only file system)'."""
+    try:
+        yield
+    except OSError as error:
+        raise RunError(f"{path}: {doing} ({_reason(error)})") from None
+
+
+# -- writing: whole or not at all -----------------------------------------------------
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """A new file, on the disk before it returns: a rename after it never publishes a short one."""
+    with open(path, "xb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _sync_folder(path: Path) -> None:
+    """Put a folder's entries (its new files, a rename into it) on the disk."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def write_history(path: Path, history) -> None:
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(EpochMetrics.COLUMNS)
-        for row in history:
-            writer.writerow([repr(getattr(row, column)) for column in EpochMetrics.COLUMNS])
-
-
-def read_history(path: Path) -> list[EpochMetrics]:
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f)
-        if tuple(reader.fieldnames or ()) != EpochMetrics.COLUMNS:
-            raise RunError(f"{path}: expected the columns {', '.join(EpochMetrics.COLUMNS)}")
-        return [EpochMetrics(int(row["epoch"]), *(float(row[c]) for c in EpochMetrics.COLUMNS[1:])) for row in reader]
-
-
-def fresh_run_dir(base: Path, config: TrainConfig) -> Path:
-    """``base/<preset>-seed<seed>``, or with -2, -3, ... if that is taken."""
-    stem = f"{config.preset}-seed{config.seed}"
-    candidate, n = base / stem, 1
-    while candidate.exists():
-        n += 1
-        candidate = base / f"{stem}-{n}"
-    return candidate
-
-
-def check_writable(directory: Path) -> None:
-    """Refuse a folder that exists and is not empty: nothing saved is written over."""
-    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
-        raise RunError(f"{directory} already exists and is not empty; choose another folder")
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(EpochMetrics.COLUMNS)
+    for row in history:
+        writer.writerow([repr(getattr(row, column)) for column in EpochMetrics.COLUMNS])
+    _write_file(path, text.getvalue().encode())
 
 
 def summary_figures(record: RunRecord) -> dict:
@@ -81,24 +128,212 @@ def summary_figures(record: RunRecord) -> dict:
     return {"format": FORMAT, "state": record.state, **asdict(record.summary), "provenance": record.provenance}
 
 
+def _json_bytes(data: dict) -> bytes:
+    return (json.dumps(data, indent=2) + "\n").encode()
+
+
+def _write_run(folder: Path, record: RunRecord) -> None:
+    """Every file of the run, summary.json last: a folder holding it holds the rest."""
+    config = {"format": FORMAT, **json.loads(record.config.to_json())}
+    _write_file(folder / CONFIG, _json_bytes(config))
+    write_history(folder / HISTORY, record.history)
+    _write_file(folder / BACKENDS[record.config.backend].model_file, record.model)
+    _write_file(folder / RESULTS, "".join(row + "\n" for row in record.results).encode())
+    _write_file(folder / SUMMARY, _json_bytes(summary_figures(record)))
+    _sync_folder(folder)
+
+
+def check_writable(directory: Path) -> None:
+    """Refuse a target other than nothing or an empty folder: nothing saved is written over,
+    and the rename that completes a save replaces an empty folder only (not a link to one)."""
+    with _refusing(directory, "cannot write there"):
+        try:
+            mode = os.lstat(directory).st_mode
+        except FileNotFoundError:
+            return
+        if stat.S_ISLNK(mode):
+            raise RunError(f"{directory}: a symbolic link; name the folder itself")
+        if not stat.S_ISDIR(mode):
+            raise RunError(f"{directory}: a file is in the way; choose another folder")
+        with os.scandir(directory) as entries:
+            if next(entries, None) is not None:
+                raise RunError(f"{directory} already exists and is not empty; choose another folder")
+
+
+def _make_partial(target: Path) -> Path:
+    """A new hidden folder beside ``target`` for a save to be written into: beside it, so
+    the rename that completes the save stays on one file system; named with this process's
+    id, so a save that was killed is known for what it is."""
+    stem = target.name.encode()[:100].decode(errors="ignore")
+    partial = target.parent / f"{PARTIAL}{os.getpid()}-{secrets.token_hex(4)}-{stem}"
+    with _refusing(target, "cannot write there"):
+        partial.mkdir()
+    return partial
+
+
+def _rename_into_place(partial: Path, target: Path) -> None:
+    """Rename ``partial`` onto ``target``, which must be absent or an empty folder."""
+    try:
+        os.rename(partial, target)
+    except OSError as error:
+        if error.errno in (errno.ENOTEMPTY, errno.EEXIST):
+            raise RunError(f"{target} already exists and is not empty; choose another folder") from None
+        raise RunError(f"{target}: cannot write there ({_reason(error)})") from None
+    with _refusing(target, "cannot write there"):
+        _sync_folder(target.parent)
+
+
+def _in_partial(target: Path, write) -> None:
+    """``write(partial)`` into a new partial folder, then rename it onto ``target``; on any
+    failure (a Ctrl+C too) the partial folder goes, and ``target`` is as it was."""
+    partial = _make_partial(target)
+    try:
+        with _refusing(target, "cannot save there"):
+            write(partial)
+        _rename_into_place(partial, target)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists: a partial folder of a live one is a save under way."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:  # another user's
+        return True
+    return True
+
+
+def clean_leftovers(base: Path) -> None:
+    """Remove the partial folders under ``base`` of saves whose process is gone."""
+    try:
+        with os.scandir(base) as entries:
+            names = [entry.name for entry in entries if entry.name.startswith(PARTIAL)]
+    except OSError:
+        return  # nothing to clean where nothing can be listed
+    for name in names:
+        pid = name[len(PARTIAL) :].split("-", 1)[0]
+        if pid.isascii() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(base / name, ignore_errors=True)
+
+
 def save_run(directory: Path, record: RunRecord) -> Path:
+    """Write the run into ``directory`` whole, or not at all: into a partial folder beside
+    it, renamed onto it when complete. ``directory`` must be absent or an empty folder."""
     directory = Path(directory)
     check_writable(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    config = {"format": FORMAT, **json.loads(record.config.to_json())}
-    (directory / CONFIG).write_text(json.dumps(config, indent=2) + "\n")
-    write_history(directory / HISTORY, record.history)
-    (directory / BACKENDS[record.config.backend].model_file).write_bytes(record.model)
-    (directory / RESULTS).write_text("".join(row + "\n" for row in record.results))
-    (directory / SUMMARY).write_text(json.dumps(summary_figures(record), indent=2) + "\n")
+    with _refusing(directory, "cannot write there"):
+        directory.parent.mkdir(parents=True, exist_ok=True)
+    clean_leftovers(directory.parent)
+    _in_partial(directory, lambda partial: _write_run(partial, record))
     return directory
+
+
+def reserve_run_dir(directory: Path) -> Path:
+    """Make ``directory`` an empty folder for a run to be saved into, before it trains: a
+    folder that cannot take the run is refused now, not after the work is done. An empty
+    folder is free (a killed run leaves one); the rename the save will end with is tried
+    once, with an empty partial folder, so a parent that takes no new folder is found too."""
+    directory = Path(directory)
+    check_writable(directory)
+    with _refusing(directory, "cannot write there"):
+        directory.mkdir(parents=True, exist_ok=True)
+    _in_partial(directory, lambda partial: None)
+    return directory
+
+
+def safe_name(text: str) -> str:
+    """``text`` (a preset's name, read from a file) as one harmless folder name: letters,
+    digits and ``_.+-`` only, never hidden, never a path, at most 64 characters."""
+    return UNSAFE_CHARACTERS.sub("_", text)[:NAME_LENGTH].lstrip("._-") or "run"
+
+
+def fresh_run_dir(base: Path, config: TrainConfig) -> Path:
+    """A new empty folder ``base/<preset>-seed<seed>``, or with -2, -3, ... if that is taken:
+    each made with an exclusive mkdir, so runs started together never share one."""
+    base = Path(base)
+    with _refusing(base, "cannot write there"):
+        base.mkdir(parents=True, exist_ok=True)
+    clean_leftovers(base)
+    stem = f"{safe_name(config.preset)}-seed{config.seed}"
+    for n in itertools.count(1):
+        folder = base / (stem if n == 1 else f"{stem}-{n}")
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        except OSError as error:
+            raise RunError(f"{folder}: cannot write there ({_reason(error)})") from None
+        if folder.resolve().parent != base.resolve():
+            raise RunError(f"{folder}: outside {base}")
+        _in_partial(folder, lambda partial: None)
+        return folder
+
+
+def rescue_run(record: RunRecord) -> Path:
+    """Keep a run whose own folder could not be written where it can be recovered: a new
+    folder in the temporary directory, written the same whole-or-nothing way."""
+    with _refusing(Path(tempfile.gettempdir()), "cannot write there"):
+        folder = Path(tempfile.mkdtemp(prefix=UNSAVED))
+    try:
+        return save_run(folder, record)
+    except BaseException:
+        with suppress(OSError):  # removed only if still empty: a finished save is kept
+            folder.rmdir()
+        raise
+
+
+def list_runs(base: Path) -> list[Path]:
+    """The complete run folders directly under ``base``, sorted. Hidden folders (saves under
+    way, or the leftovers of killed ones) and folders without summary.json are no runs."""
+    try:
+        with os.scandir(base) as entries:
+            names = [entry.name for entry in entries if not entry.name.startswith(".")]
+    except OSError:
+        return []
+    return sorted(Path(base) / name for name in names if os.path.isfile(os.path.join(base, name, SUMMARY)))
+
+
+# -- reading: trust nothing in the folder ---------------------------------------------
+
+
+def _read_file(path: Path, limit: int, what: str = "file") -> bytes:
+    """A regular file's bytes, at most ``limit`` of them. A FIFO or a device is refused
+    before a read (it is opened without blocking), a larger file after ``limit`` bytes."""
+    with _refusing(path, "cannot read it"):
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        except FileNotFoundError:
+            raise RunError(f"{path}: no such {what}") from None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise RunError(f"{path}: not a regular file")
+            with open(fd, "rb", closefd=False) as f:
+                data = f.read(limit + 1)
+        finally:
+            os.close(fd)
+    if len(data) > limit:
+        raise RunError(f"{path}: larger than the {limit:,} bytes such a file may hold")
+    return data
+
+
+def _read_text(path: Path, limit: int) -> str:
+    try:
+        return _read_file(path, limit).decode()
+    except UnicodeDecodeError as error:
+        raise RunError(f"{path}: not UTF-8 text (byte {error.start})") from None
 
 
 def _read_json(path: Path) -> dict:
     try:
-        data = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        data = json.loads(_read_text(path, JSON_LIMIT))
+    except json.JSONDecodeError as error:
         raise RunError(f"{path}: not valid JSON ({error})") from None
+    except RecursionError:
+        raise RunError(f"{path}: nested too deeply to be a run's JSON") from None
     if not isinstance(data, dict):
         raise RunError(f"{path}: not a JSON object")
     return data
@@ -111,16 +346,52 @@ def _format_of(path: Path, data: dict) -> int:
     return number
 
 
+def _shown(value) -> str:
+    """A value from a file, short enough for a one-line message."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def read_history(path: Path) -> list[EpochMetrics]:
+    rows = csv.reader(io.StringIO(_read_text(path, TEXT_LIMIT), newline=""))
+    try:
+        if tuple(next(rows, ())) != EpochMetrics.COLUMNS:
+            raise RunError(f"{path}: expected the columns {', '.join(EpochMetrics.COLUMNS)}")
+        return [_epoch_row(path, rows.line_num, row) for row in rows]
+    except csv.Error as error:
+        raise RunError(f"{path}: line {rows.line_num}: {error}") from None
+
+
+def _epoch_row(path: Path, line: int, row: list[str]) -> EpochMetrics:
+    if len(row) != len(EpochMetrics.COLUMNS):
+        raise RunError(f"{path}: line {line} has {len(row)} fields, not {len(EpochMetrics.COLUMNS)}")
+    try:
+        return EpochMetrics(int(row[0]), *(float(value) for value in row[1:]))
+    except ValueError:
+        raise RunError(f"{path}: line {line} is not numbers: {_shown(','.join(row))}") from None
+
+
 def load_config(directory: Path) -> TrainConfig:
     path = Path(directory) / CONFIG
-    if not path.is_file():
-        raise RunError(f"{directory}: not a run folder (no {CONFIG})")
     data = _read_json(path)
     _format_of(path, data)  # every format so far holds the same fields
     try:
         return TrainConfig.from_dict(data)
     except (ConfigError, TypeError) as error:
         raise RunError(f"{path}: {error}") from None
+
+
+def _check_summary(path: Path, state, provenance, values: dict) -> None:
+    """Refuse figures of the wrong JSON type: they would fail later, far from the file."""
+    if not isinstance(state, str):
+        raise RunError(f"{path}: state {_shown(state)} is not a name")
+    if not isinstance(provenance, dict) or not all(isinstance(v, str) for v in provenance.values()):
+        raise RunError(f"{path}: provenance {_shown(provenance)} is not a table of names")
+    kinds = {f.name: f.type for f in fields(RunSummary)}
+    for name, value in values.items():
+        kind = kinds[name]
+        if not isinstance(value, SUMMARY_TYPES[kind]) or (kind != "bool" and isinstance(value, bool)):
+            raise RunError(f"{path}: {name} {_shown(value)} is not a {kind}")
 
 
 def load_summary(path: Path, config: TrainConfig) -> tuple[str, RunSummary, dict[str, str]]:
@@ -131,12 +402,44 @@ def load_summary(path: Path, config: TrainConfig) -> tuple[str, RunSummary, dict
         data["eval_all_pairs"] = data.get("eval_pairs") == 4**config.bits
     state, provenance = data.pop("state", "stopped"), data.pop("provenance", {})
     known = {f.name for f in fields(RunSummary)}
+    values = {key: value for key, value in data.items() if key in known}
+    _check_summary(path, state, provenance, values)
     try:
-        summary = RunSummary(**{key: value for key, value in data.items() if key in known})
+        summary = RunSummary(**values)
         summary.generalization = {int(width): float(exact) for width, exact in summary.generalization.items()}
-    except (TypeError, ValueError, AttributeError) as error:
-        raise RunError(f"{path}: {error}") from None
+    except (TypeError, ValueError) as error:
+        raise RunError(f"{path}: generalization: {error}") from None
     return state, summary, provenance
+
+
+def model_size_limit(config: TrainConfig) -> int:
+    """The most bytes a model file of ``config`` is read to: 64 a weight (float64 weights
+    with an optimizer's state, and room to spare) and 16 MiB for the archive's own parts.
+    Counted from the shapes alone: nothing is allocated before the file is sized up."""
+    layout = LAYOUT[config.layout]
+    cell = CELLS[config.cell](layout.input_size(config.bits), config.hidden, config.activation)
+    head = Dense(config.hidden, layout.output_size(config.bits), layout.per_step_output)
+    weights = sum(math.prod(shape) for part in (cell, head) for shape in part.shapes().values())
+    return 64 * weights + 16 * MiB
+
+
+def _exists(path: Path) -> bool:
+    """Whether anything is at ``path``; an error other than its absence (a folder that
+    cannot be searched) is raised, not taken for absence."""
+    try:
+        os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    return True
+
+
+def _check_complete(directory: Path) -> None:
+    """A run folder, and a whole run: summary.json is written last, so a save cut short has none."""
+    with _refusing(directory, "cannot read it"):
+        if not _exists(directory / CONFIG):
+            raise RunError(f"{directory}: not a run folder (no {CONFIG})")
+        if not _exists(directory / SUMMARY):
+            raise RunError(f"{directory} is not a complete run: no {SUMMARY} (its save was interrupted?)")
 
 
 @dataclass
@@ -151,26 +454,19 @@ class SavedRun:
 
 
 def load_run(directory: Path) -> SavedRun:
-    """A run folder of any format as a record, with its model built; RunError if any
-    part is unusable."""
+    """A run folder of any format as a record, with its model built; RunError, in one line,
+    if any part is missing, unreadable or damaged."""
     directory = Path(directory)
+    _check_complete(directory)
     config = load_config(directory)
+    history = read_history(directory / HISTORY)
+    results = _read_text(directory / RESULTS, TEXT_LIMIT).splitlines()
+    state, summary, provenance = load_summary(directory / SUMMARY, config)
     model_path = directory / BACKENDS[config.backend].model_file
+    model = _read_file(model_path, model_size_limit(config), "model file")
     try:
-        model = model_path.read_bytes()
         backend = make_backend(config, model)
-    except OSError as error:
-        raise RunError(f"{model_path}: no such model file ({error.strerror})") from None
     except ModelFileError as error:
         raise RunError(f"{model_path}: {error}") from None
-    history_path, results_path, summary_path = directory / HISTORY, directory / RESULTS, directory / SUMMARY
-    try:
-        history = read_history(history_path) if history_path.exists() else []
-    except (ValueError, KeyError) as error:
-        raise RunError(f"{history_path}: {error}") from None
-    results = results_path.read_text().splitlines() if results_path.exists() else []
-    state, summary, provenance = (
-        load_summary(summary_path, config) if summary_path.exists() else ("stopped", RunSummary(), {})
-    )
     record = RunRecord(config, state, tuple(history), summary, model, tuple(results), provenance)
     return SavedRun(directory, record, backend)

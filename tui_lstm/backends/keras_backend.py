@@ -58,6 +58,7 @@ ARCHITECTURE_KEYS = (
     "use_bias",
 )
 PREDICT_CHUNK = 4096  # rows per forward pass, to bound memory
+KERAS_BYTES_PER_WEIGHT, KERAS_FILE_ROOM = 32, 2**20  # the most a .keras file of a model may declare, unpacked
 MODEL_FILE = BACKENDS["keras"].model_file
 
 _import_lock = threading.Lock()
@@ -182,9 +183,19 @@ class KerasBackend:
             self._load(model)
 
     def _load(self, data: bytes) -> None:
-        """Copy the weights of a saved model that computes what the config's does."""
-        if not zipfile.is_zipfile(io.BytesIO(data)):  # Keras would call it "not found"
-            raise ModelFileError("not a Keras model file (a .keras file is a zip archive)")
+        """Copy the weights of a saved model that computes what the config's does.
+
+        The archive's declared sizes are checked first, so Keras never inflates a zip bomb:
+        a .keras file holds the weights and the optimizer's state (float32, three numbers a
+        weight with Adam) and a few KB of JSON, well within ``KERAS_BYTES_PER_WEIGHT``."""
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                declared = sum(info.file_size for info in archive.infolist())
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError):  # Keras would call it "not found"
+            raise ModelFileError("not a Keras model file (a .keras file is a zip archive)") from None
+        most = KERAS_BYTES_PER_WEIGHT * self.model.count_params() + KERAS_FILE_ROOM
+        if declared > most:
+            raise ModelFileError(f"declares {declared:,} bytes unpacked, a model of this config needs at most {most:,}")
         try:
             with tempfile.TemporaryDirectory(prefix="tui-lstm-") as folder:
                 path = Path(folder) / MODEL_FILE

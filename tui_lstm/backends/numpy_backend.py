@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import math
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -31,28 +33,65 @@ def build_network(config: TrainConfig, rng: np.random.Generator) -> Network:
     )
 
 
+# an .npy member's bytes beyond its data: magic, version and header (NumPy reads 10,000 at most)
+NPY_HEADER_ROOM = 16_384
+
+
 def load_params(data: bytes, expected: dict[str, tuple]) -> dict[str, np.ndarray]:
-    """Arrays from the bytes of an .npz, refusing pickles and anything that does not fit ``expected``."""
+    """Arrays from the bytes of an .npz, refusing pickles and anything that does not fit ``expected``.
+
+    Nothing the file says is believed before it is checked: each member's declared size
+    against what its shape needs (a zip bomb is refused before a byte is inflated), then
+    its header's shape and type (an array claiming 149 GiB is refused before it is made).
+    """
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise ModelFileError("not an .npz model file")
-            if set(archive.files) != set(expected):
-                raise ModelFileError(f"holds {sorted(archive.files)}, expected {sorted(expected)}")
-            params = {name: archive[name] for name in expected}
-    except ValueError as error:  # object arrays (pickles) and malformed headers
-        if isinstance(error, ModelFileError):
-            raise
-        raise ModelFileError(f"refused, not plain arrays ({error})") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as error:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = _members(archive, expected)
+            return {name: _read_member(archive, members[name], shape) for name, shape in expected.items()}
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as error:
         raise ModelFileError(f"unreadable or truncated ({error})") from None
-    for name, shape in expected.items():
-        p = params[name]
-        if p.shape != shape or p.dtype.kind != "f":
-            raise ModelFileError(f"{name} is {p.dtype}{p.shape}, the config needs float{shape}")
-        if not np.all(np.isfinite(p)):
-            raise ModelFileError(f"{name} holds NaN or infinite weights")
-    return params
+
+
+def _members(archive: zipfile.ZipFile, expected: dict[str, tuple]) -> dict[str, zipfile.ZipInfo]:
+    """The archive's members by array name, each checked to declare no more than its array needs."""
+    infos = archive.infolist()
+    files = sorted(info.filename for info in infos)
+    if files != sorted(f"{name}.npy" for name in expected):
+        raise ModelFileError(f"holds {files}, expected {sorted(expected)}")
+    members = {info.filename.removesuffix(".npy"): info for info in infos}
+    for name, info in members.items():
+        most = NPY_HEADER_ROOM + 8 * math.prod(expected[name])  # float64, the widest a model is written in
+        if info.file_size > most:
+            raise ModelFileError(f"{name} declares {info.file_size:,} bytes, the config needs at most {most:,}")
+    return members
+
+
+NPY_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, shape: tuple) -> np.ndarray:
+    """One member's array, its header checked against ``shape`` before its data are read."""
+    name = info.filename.removesuffix(".npy")
+    with archive.open(info) as member:
+        try:
+            version = np.lib.format.read_magic(member)
+            if version not in NPY_HEADERS:
+                raise ValueError(f".npy format {version[0]}.{version[1]}")
+            found, fortran, dtype = NPY_HEADERS[version](member)
+        except ValueError as error:  # a malformed header
+            raise ModelFileError(f"{name}: refused, not a plain array ({error})") from None
+        if dtype.hasobject:  # reading it would unpickle
+            raise ModelFileError(f"{name}: refused, it holds Python objects (a pickle), not plain numbers")
+        if found != shape or dtype.kind != "f":
+            raise ModelFileError(f"{name} is {dtype}{found}, the config needs float{shape}")
+        size = math.prod(shape) * dtype.itemsize
+        raw = member.read(size + 1)
+    if len(raw) != size:
+        raise ModelFileError(f"{name} holds {len(raw):,} bytes of data, its header says {size:,}")
+    array = np.frombuffer(raw, dtype).reshape(shape, order="F" if fortran else "C")
+    if not np.all(np.isfinite(array)):
+        raise ModelFileError(f"{name} holds NaN or infinite weights")
+    return array
 
 
 # A diverging run overflows to inf and NaN: the trainer sees that in the loss, stops and
