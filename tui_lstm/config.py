@@ -59,6 +59,7 @@ class TrainConfig:
     halve_lr_on_rise: bool = _field(False, "halve the learning rate when the epoch loss rises")
     resample: bool = _field(False, "draw fresh training pairs every epoch")
     shuffle: bool = _field(True, "shuffle the training pairs every epoch")
+    checkpoint_every: int = _field(10, "epochs between checkpoints of a headless run (0: none)", low=0, high=1_000_000)
 
     def __post_init__(self):
         for name, message in self.problems().items():

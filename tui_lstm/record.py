@@ -8,7 +8,9 @@ sweep's worker process can send one back to its client, and saving it needs no b
 from __future__ import annotations
 
 import functools
+import io
 import platform
+import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +29,25 @@ class RunRecord:
     model: bytes  # the backend's model file, byte for byte
     results: tuple[str, ...]  # the report's rows for the test pairs
     provenance: dict[str, str] = field(default_factory=dict)
+    training_state: bytes = b""  # pack()ed Trainer.training_state(): to continue exactly
+
+
+def pack(arrays: dict[str, np.ndarray]) -> bytes:
+    """Named arrays as the bytes of an .npz."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def unpack(data: bytes) -> dict[str, np.ndarray]:
+    """The arrays of ``pack``; ValueError, never an unpickling, for anything else."""
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            if not isinstance(archive, np.lib.npyio.NpzFile):
+                raise ValueError("not an .npz")
+            return {name: archive[name] for name in archive.files}
+    except (OSError, EOFError, zipfile.BadZipFile) as error:
+        raise ValueError(f"unreadable or truncated ({error})") from None
 
 
 def _version(*distributions: str) -> str | None:

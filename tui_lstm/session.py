@@ -15,6 +15,7 @@ thread that produced it.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from enum import Enum
@@ -25,11 +26,11 @@ from tui_lstm.config import TrainConfig
 from tui_lstm.control import Control, StopSignal
 from tui_lstm.evaluate import predicted_bits
 from tui_lstm.presentation import result_row
-from tui_lstm.record import RunRecord, provenance
-from tui_lstm.runs import SavedRun, load_run, save_run
+from tui_lstm.record import RunRecord, pack, provenance, unpack
+from tui_lstm.runs import RunError, SavedRun, load_run, save_run
 from tui_lstm.stopwatch import Stopwatch
 from tui_lstm.task import Pairs, bits_to_int
-from tui_lstm.training import Event, FinalTests, RunFinished, RunStarted, Trainer
+from tui_lstm.training import EpochDone, Event, FinalTests, RunFinished, RunStarted, Trainer
 
 
 class RunState(str, Enum):
@@ -85,10 +86,15 @@ def result_rows(backend: Backend, config: TrainConfig, pairs: Pairs) -> tuple[st
 
 class Session:
     def __init__(
-        self, on_event: Callable[[Event], None] = lambda event: None, *, stop_signal: StopSignal | None = None
+        self,
+        on_event: Callable[[Event], None] = lambda event: None,
+        *,
+        stop_signal: StopSignal | None = None,
+        checkpoint: Callable[[RunRecord], None] | None = None,
     ):
         self.on_event = on_event
         self.stop_signal = stop_signal  # shared with another process, to stop a run from there
+        self.checkpoint = checkpoint  # given a record every config.checkpoint_every epochs, in the run's thread
         self.stopwatch = Stopwatch()
         self.trainer: Trainer | None = None  # the run's, once built or opened
         self.state = RunState.READY
@@ -181,10 +187,17 @@ class Session:
             self._move(RunState.TRAINING, only_from=frozenset({RunState.STARTING}))
         elif isinstance(event, FinalTests):
             self._move(RunState.TESTING)
+        elif isinstance(event, EpochDone) and self.checkpoint is not None:
+            self._checkpoint(event.metrics.epoch, event.epochs)
         elif isinstance(event, RunFinished):
             self.trainer.control.resume()  # a pause that landed as the loop ended is moot
             self._move(RunState(event.outcome))
         self.on_event(event)
+
+    def _checkpoint(self, epoch: int, epochs: int) -> None:
+        every = self.trainer.config.checkpoint_every
+        if every and epoch % every == 0 and epoch < epochs:
+            self.checkpoint(self.record(f"a checkpoint after epoch {epoch} of {epochs}; the run went on"))
 
     # --- steering a live run ----------------------------------------------------------
 
@@ -236,17 +249,19 @@ class Session:
     def spec(self):
         return BACKENDS[self.trainer.config.backend]
 
-    def record(self) -> RunRecord:
-        """The run as plain data, to save or send: between runs only."""
+    def record(self, note: str = "") -> RunRecord:
+        """The run as plain data, to save or send: between runs, or between epochs from the
+        run's own thread (a checkpoint; ``note`` then says so in its summary's message)."""
         trainer = self.trainer
         return RunRecord(
             config=trainer.config.replace(lr=trainer.control.lr),
             state=trainer.outcome or RunState.STOPPED.value,
             history=tuple(trainer.history),
-            summary=trainer.summary,
+            summary=dataclasses.replace(trainer.summary, message=note) if note else trainer.summary,
             model=trainer.backend.model_bytes(),
             results=result_rows(trainer.backend, trainer.config, trainer.test.pairs),
             provenance=provenance(),
+            training_state=pack(trainer.training_state()),
         )
 
     def save(self, directory: Path) -> Path:
@@ -267,6 +282,11 @@ class Session:
             record.config, backend=saved.backend, control=Control(record.config.lr, self.stopwatch, self.stop_signal)
         )
         trainer.history, trainer.summary, trainer.outcome = list(record.history), record.summary, record.state
+        if record.training_state:
+            try:
+                trainer.resume(unpack(record.training_state))
+            except ValueError as error:
+                raise RunError(f"{saved.directory}: its training state does not fit the run ({error})") from None
         self.reset()
         self.trainer = trainer
 

@@ -17,7 +17,7 @@ from tui_lstm.backends import Backend, make_backend
 from tui_lstm.config import TrainConfig
 from tui_lstm.control import Control
 from tui_lstm.evaluate import Scores, generalization, score, score_evaluation_pairs
-from tui_lstm.seeding import EVAL, SHUFFLE, TEST, TRAIN, rng_for
+from tui_lstm.seeding import EVAL, SHUFFLE, TEST, TRAIN, rng_for, rng_state, set_rng_state
 from tui_lstm.stopwatch import Stopwatch
 from tui_lstm.task import EXHAUSTIVE_MAX_WIDTH, LAYOUT, Dataset, random_pairs, sum_bits
 
@@ -129,6 +129,22 @@ class Trainer:
     @property
     def stopwatch(self) -> Stopwatch:
         return self.control.stopwatch
+
+    def training_state(self) -> dict[str, np.ndarray]:
+        """Besides the weights, what a continued run needs to go on exactly as if it had
+        never stopped: the random streams and the backend's own (optimizer, noise)."""
+        own = {"train_rng": rng_state(self.train_rng), "shuffle_rng": rng_state(self.shuffle_rng)}
+        return {**own, **{f"backend.{name}": value for name, value in self.backend.training_state().items()}}
+
+    def resume(self, state: dict[str, np.ndarray]) -> None:
+        """Go on from a saved ``training_state()``; ValueError if it does not fit this run."""
+        backend = {name.removeprefix("backend."): v for name, v in state.items() if name.startswith("backend.")}
+        try:
+            set_rng_state(self.train_rng, state["train_rng"])
+            set_rng_state(self.shuffle_rng, state["shuffle_rng"])
+            self.backend.load_training_state(backend)
+        except KeyError as error:
+            raise ValueError(f"the training state has no {error}") from None
 
     def _draw_training_set(self) -> Dataset:
         return Dataset.of(self.layout, random_pairs(self.train_rng, self.config.samples, self.config.bits))

@@ -62,6 +62,13 @@ class Backend(Protocol):
     def model_bytes(self) -> bytes:
         """The model as the bytes of its model file."""
 
+    def training_state(self) -> dict[str, np.ndarray]:
+        """Besides the weights, what a continued run needs to train on exactly as if it had
+        never stopped (optimizer moments, random streams), as plain arrays."""
+
+    def load_training_state(self, state: dict[str, np.ndarray]) -> None:
+        """Take back ``training_state()``; ValueError if it does not fit this model."""
+
     def numpy_network(self) -> Network:
         """The weights as a NumPy network (for inspection)."""
 

@@ -312,6 +312,14 @@ class KerasBackend:
         tui-lstm defines, so other programs load it with ``compile=False``, as this one does."""
         return self._call(self._model_bytes)
 
+    def training_state(self) -> dict:
+        """Nothing: Keras keeps its own optimizer and random state, which a continued run
+        starts afresh (only the NumPy engine continues exactly as if never stopped)."""
+        return {}
+
+    def load_training_state(self, state: dict) -> None:
+        pass
+
     def numpy_network(self):
         """Read here, not on the Keras thread: TensorFlow variables may be read from any
         thread, and the console's inspector should not wait for a running epoch to end."""

@@ -14,7 +14,7 @@ from tui_lstm.config import TrainConfig
 from tui_lstm.nn.losses import make_loss
 from tui_lstm.nn.network import Network
 from tui_lstm.nn.optim import clip_global_norm, make_optimizer
-from tui_lstm.seeding import INIT, NOISE, rng_for
+from tui_lstm.seeding import INIT, NOISE, rng_for, rng_state, set_rng_state
 from tui_lstm.task import LAYOUT
 
 
@@ -164,6 +164,20 @@ class NumpyBackend:
         buffer = io.BytesIO()
         np.savez(buffer, **self.network.params)
         return buffer.getvalue()
+
+    def training_state(self) -> dict[str, np.ndarray]:
+        optimizer = {f"optimizer.{name}": value for name, value in self.optimizer.state().items()}
+        return {**optimizer, "noise_rng": rng_state(self.noise_rng)}
+
+    def load_training_state(self, state: dict[str, np.ndarray]) -> None:
+        optimizer = {name.removeprefix("optimizer."): v for name, v in state.items() if name.startswith("optimizer.")}
+        for name in ("m", "v"):
+            if name in optimizer and optimizer[name].shape != self.network.flat.shape:
+                raise ValueError(
+                    f"optimizer.{name} is {optimizer[name].shape}, the model has {self.network.flat.shape}"
+                )
+        self.optimizer.load_state(optimizer)
+        set_rng_state(self.noise_rng, state["noise_rng"])
 
     def numpy_network(self) -> Network:
         return self.network

@@ -18,6 +18,12 @@ class SGD:
     def step(self, params: np.ndarray, grads: np.ndarray) -> None:
         params -= self.lr * grads
 
+    def state(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
+        pass
+
 
 class Adam:
     def __init__(self, lr: float, beta_1: float = 0.9, beta_2: float = 0.999, eps: float = 1e-7):
@@ -32,6 +38,16 @@ class Adam:
         self.m = self.m + (1 - self.beta_1) * (grads - self.m)
         self.v = self.v + (1 - self.beta_2) * (grads * grads - self.v)
         params -= lr_t * self.m / (np.sqrt(self.v) + self.eps)
+
+    def state(self) -> dict[str, np.ndarray]:
+        """What a continued run needs to take the same steps: the step count and both moments."""
+        if not self.t:
+            return {}
+        return {"t": np.array(self.t), "m": self.m, "v": self.v}
+
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
+        if state:
+            self.t, self.m, self.v = int(state["t"]), state["m"].copy(), state["v"].copy()
 
 
 def make_optimizer(name: str, lr: float):
