@@ -40,8 +40,13 @@ def pack(arrays: dict[str, np.ndarray]) -> bytes:
 
 
 def unpack(data: bytes) -> dict[str, np.ndarray]:
-    """The arrays of ``pack``; ValueError, never an unpickling, for anything else."""
+    """The arrays of ``pack``; ValueError, never an unpickling, for anything else, nor an
+    archive that would unpack to more than a few times its own size (a zip bomb)."""
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            declared = sum(info.file_size for info in archive.infolist())
+        if declared > 2 * len(data) + 2**20:
+            raise ValueError(f"declares {declared:,} bytes unpacked from {len(data):,}")
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             if not isinstance(archive, np.lib.npyio.NpzFile):
                 raise ValueError("not an .npz")

@@ -5,6 +5,8 @@
     model.npz     the weights as plain arrays (model.keras for the keras backend)
     results.txt   the report's rows for the test pairs
     summary.json  the state the run ended in, its end-of-run figures, and what made them
+    training_state.npz  (NumPy runs) optimizer moments and random streams, so that a
+                  continued run goes on exactly as if it had never stopped
 
 A folder is written from a ``RunRecord`` alone, and a folder that already holds a run is
 never written over. A save is whole or absent: it is written into a hidden partial folder
@@ -21,7 +23,9 @@ summary.json; a folder without one is format 0. Each format is read with these d
     0  (tui-lstm 0.1.0, before numbers) summary.json named the evaluation figures
        exhaustive_exact_accuracy, exhaustive_bit_accuracy and exhaustive_pairs; they are
        read as eval_exact_accuracy, eval_bit_accuracy and eval_pairs, eval_all_pairs is
-       whether those pairs were every pair of the width, and provenance is empty.
+       whether those pairs were every pair of the width, and provenance is empty;
+       config.json had no checkpoint_every, read as its default (10); there was no
+       training_state.npz, so such a run continues with fresh optimizer moments.
     1  as written now.
 """
 
@@ -45,7 +49,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from tui_lstm.backends import BACKENDS, Backend, ModelFileError, make_backend
-from tui_lstm.config import ConfigError, TrainConfig
+from tui_lstm.config import FIELD, ConfigError, TrainConfig
 from tui_lstm.nn.cells import CELLS
 from tui_lstm.nn.dense import Dense
 from tui_lstm.record import RunRecord
@@ -54,6 +58,7 @@ from tui_lstm.training import EpochMetrics, RunSummary
 
 FORMAT = 1  # of the folders written now; every earlier one is read too
 CONFIG, HISTORY, RESULTS, SUMMARY = "config.json", "history.csv", "results.txt", "summary.json"
+TRAINING_STATE = "training_state.npz"
 FORMAT_0_NAMES = {
     "exhaustive_exact_accuracy": "eval_exact_accuracy",
     "exhaustive_bit_accuracy": "eval_bit_accuracy",
@@ -139,6 +144,8 @@ def _write_run(folder: Path, record: RunRecord) -> None:
     write_history(folder / HISTORY, record.history)
     _write_file(folder / BACKENDS[record.config.backend].model_file, record.model)
     _write_file(folder / RESULTS, "".join(row + "\n" for row in record.results).encode())
+    if record.training_state:
+        _write_file(folder / TRAINING_STATE, record.training_state)
     _write_file(folder / SUMMARY, _json_bytes(summary_figures(record)))
     _sync_folder(folder)
 
@@ -374,7 +381,8 @@ def _epoch_row(path: Path, line: int, row: list[str]) -> EpochMetrics:
 def load_config(directory: Path) -> TrainConfig:
     path = Path(directory) / CONFIG
     data = _read_json(path)
-    _format_of(path, data)  # every format so far holds the same fields
+    if _format_of(path, data) == 0:
+        data.setdefault("checkpoint_every", FIELD["checkpoint_every"].default)
     try:
         return TrainConfig.from_dict(data)
     except (ConfigError, TypeError) as error:
@@ -468,5 +476,7 @@ def load_run(directory: Path) -> SavedRun:
         backend = make_backend(config, model)
     except ModelFileError as error:
         raise RunError(f"{model_path}: {error}") from None
-    record = RunRecord(config, state, tuple(history), summary, model, tuple(results), provenance)
+    state_path = directory / TRAINING_STATE
+    training_state = _read_file(state_path, model_size_limit(config), "training state") if _exists(state_path) else b""
+    record = RunRecord(config, state, tuple(history), summary, model, tuple(results), provenance, training_state)
     return SavedRun(directory, record, backend)
