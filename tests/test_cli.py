@@ -33,6 +33,7 @@ def test_train_writes_a_run_folder(trained):
         "model.npz",
         "results.txt",
         "summary.json",
+        "training_state.npz",
     ]
     header, *rows = (trained / "history.csv").read_text().splitlines()
     assert header == "epoch,loss,accuracy,val_loss,val_accuracy,exact_accuracy,val_exact_accuracy,lr"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
 from dataclasses import fields
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from tui_lstm.config import FIELD, PRESETS, ConfigError, TrainConfig, parse_valu
 from tui_lstm.nn.cells import CELLS
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl+C
 
 
 class UsageError(Exception):
@@ -41,7 +41,7 @@ def _field_type(name: str):
 
 def add_config_flags(parser: argparse.ArgumentParser) -> None:
     """--preset, and one flag per TrainConfig field, named after it."""
-    parser.add_argument("--preset", default="fast", help=f"one of: {', '.join(PRESETS)} (default: fast)")
+    parser.add_argument("--preset", help=f"one of: {', '.join(PRESETS)} (default: fast)")
     for f in fields(TrainConfig):
         if f.name == "preset":
             continue
@@ -64,7 +64,7 @@ def config_from(args: argparse.Namespace) -> TrainConfig:
         if f.name != "preset" and getattr(args, f.name) is not None
     }
     try:
-        return preset(args.preset, **overrides)
+        return preset(args.preset or "fast", **overrides)
     except ConfigError as error:
         raise UsageError(str(error)) from None
 
@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_flags(train)
     train.add_argument("--headless", action="store_true", help="no console: progress lines, then a summary")
     train.add_argument("--out", type=Path, help="run folder to write (default: runs/<preset>-seed<seed>)")
+    train.add_argument(
+        "--from", dest="from_run", type=Path, help="continue a saved (or checkpointed) run, in its folder unless --out"
+    )
     train.add_argument("--until-exact", action="store_true", help="stop once every pair is exactly right")
     train.add_argument("--json", action="store_true", help="end with one JSON object (progress goes to stderr)")
 
@@ -147,35 +150,56 @@ def run_console(config: TrainConfig, start: bool = False) -> int:
 
 def cmd_train(args) -> int:
     from tui_lstm.headless import Progress
-    from tui_lstm.runs import RunError, check_writable, fresh_run_dir, save_run, summary_figures
-    from tui_lstm.session import RunState, Session
+    from tui_lstm.headless_run import HeadlessRun
+    from tui_lstm.runs import RunError, fresh_run_dir, reserve_run_dir, summary_figures
+    from tui_lstm.session import Session
 
-    config = config_from(args)
     if not args.headless:
-        return run_console(config, start=True)
-    out = args.out or fresh_run_dir(Path("runs"), config)
+        for flag, given in (("--out", args.out), ("--from", args.from_run)):
+            if given is not None:
+                raise UsageError(f"{flag} is for headless runs (add --headless); the console saves with ctrl+s")
+        return run_console(config_from(args), start=True)
+    session = Session(Progress(sys.stderr if args.json else sys.stdout))
+    config = _continued(session, args) if args.from_run else config_from(args)
     try:
-        check_writable(out)
+        out = reserve_run_dir(args.out) if args.out else args.from_run or fresh_run_dir(Path("runs"), config)
     except RunError as error:
         raise UsageError(str(error)) from None
-    session = Session(Progress(sys.stderr if args.json else sys.stdout))
     session.begin(config, until_exact=args.until_exact)
-    worker = threading.Thread(target=session.run, name="train")
-    worker.start()
+    run = HeadlessRun(session, Path(out), lambda line: print(f"tui-lstm: {line}", file=sys.stderr))
+    status = run.run()
+    if run.saved is not None:
+        if args.json:
+            figures = {"preset": config.preset, "seed": config.seed, **summary_figures(run.saved), "run_dir": str(out)}
+            print_json({**figures, "config": json.loads(run.saved.config.to_json())})
+        elif run.signal is None:
+            print(f"saved to {out}")
+    return status
+
+
+def _continued(session, args) -> TrainConfig:
+    """The config that continues the saved run ``--from``: its own, with the epochs, the
+    learning rate or checkpoint_every given on the command line. Other changes would
+    make another model, which is refused, as is a run with no epochs left."""
+    from tui_lstm.runs import RunError
+
+    saved = _open_run(args.from_run)
     try:
-        while worker.is_alive():
-            worker.join(0.2)
-    except KeyboardInterrupt:  # stop at the next batch, then save what was learned
-        session.stop()
-        worker.join()
-    record = session.record()
-    save_run(out, record)
-    if args.json:
-        figures = {"preset": config.preset, "seed": config.seed, **summary_figures(record), "run_dir": str(out)}
-        print_json({**figures, "config": json.loads(config.to_json())})
-    else:
-        print(f"saved to {out}")
-    return 1 if session.state == RunState.DIVERGED else 0
+        session.adopt(saved)
+    except RunError as error:
+        raise UsageError(str(error)) from None
+    may_change = ("epochs", "lr", "checkpoint_every")
+    changes = {name: getattr(args, name) for name in may_change if getattr(args, name) is not None}
+    others = [
+        f.name for f in fields(TrainConfig) if f.name not in may_change and getattr(args, f.name, None) is not None
+    ]
+    if others:
+        flag = "--" + others[0].replace("_", "-")
+        raise UsageError(f"{flag}: --from continues the saved run's own model; only --epochs, --lr change")
+    config = saved.config.replace(**changes)
+    if not session.continues(config):
+        raise UsageError(f"{args.from_run} has trained all its {config.epochs} epochs; give --epochs more")
+    return config
 
 
 def _open_run(run_dir: Path):
@@ -309,9 +333,6 @@ def cmd_study(args) -> int:
         rows = sample_size_study(config, args.sizes, args.seeds, progress)
     except ConfigError as error:
         raise UsageError(str(error)) from None
-    except KeyboardInterrupt:
-        print("tui-lstm: study interrupted", file=sys.stderr)
-        return 130
     if args.json:
 
         def figures(run: RunSummary | SampleSizeRow) -> dict:
@@ -368,6 +389,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         print(f"tui-lstm: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt:  # train --headless stops and saves on its own; the rest just end
+        print("tui-lstm: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -66,6 +66,7 @@ FORMAT_0_NAMES = {
 }
 PARTIAL = ".tui-lstm-partial-"  # a save under way, or the leftover of one that was killed
 UNSAVED = "tui-lstm-unsaved-"  # a run kept in the temporary folder because its own could not be written
+REPLACED = ".tui-lstm-replaced-"  # a run being saved over; left whole only if a kill lands mid-swap
 MiB = 2**20
 JSON_LIMIT = MiB  # config.json and summary.json hold a few hundred bytes
 TEXT_LIMIT = 256 * MiB  # history.csv and results.txt: a million rows of either, with room to spare
@@ -236,6 +237,34 @@ def save_run(directory: Path, record: RunRecord) -> Path:
         directory.parent.mkdir(parents=True, exist_ok=True)
     clean_leftovers(directory.parent)
     _in_partial(directory, lambda partial: _write_run(partial, record))
+    return directory
+
+
+def replace_run(directory: Path, record: RunRecord) -> Path:
+    """Save over the folder that holds an earlier save of this same run: its last
+    checkpoint, or the run being continued. The new save is written whole beside it,
+    then the two swap by renames, and the old goes only once the new is in place; a kill
+    between the two renames leaves the old run whole in ``.tui-lstm-replaced-...``.
+    A folder that is absent or empty is saved into as ``save_run`` does."""
+    directory = Path(directory)
+    if not _exists(directory / SUMMARY):
+        return save_run(directory, record)
+    partial = _make_partial(directory)
+    old = directory.parent / f"{REPLACED}{os.getpid()}-{secrets.token_hex(4)}-{directory.name}"
+    try:
+        with _refusing(directory, "cannot save there"):
+            _write_run(partial, record)
+            os.rename(directory, old)
+        try:
+            with _refusing(directory, "cannot save there"):
+                os.rename(partial, directory)
+        except BaseException:
+            os.rename(old, directory)  # the old run back where it was
+            raise
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
     return directory
 
 
