@@ -74,7 +74,7 @@ def run(backend_name: str, seed: int, epochs: int) -> Result:
     passes = []
     for _ in range(5):
         started = time.perf_counter()
-        backend.predict(trainer.train.x)
+        backend.predict(trainer.training_set().x)
         passes.append(time.perf_counter() - started)
     return Result(
         backend_name,

@@ -30,7 +30,7 @@ def test_the_noise_of_each_epoch_reaches_the_cell():
     config = preset("fast", state_noise=0.0, noise_rise=0.5, samples=128, resample=False)
     rising, still = NumpyBackend(config), NumpyBackend(config.replace(noise_rise=0.0))
     trainer = Trainer(config)
-    data, order = trainer.train, np.arange(config.samples)
+    data, order = trainer.training_set(), np.arange(config.samples)
     fits = [
         [b.fit_epoch(epoch, data, order, 64, trainer.control, lambda *_: None).loss for b in (rising, still)]
         for epoch in (1, 2)
@@ -47,7 +47,7 @@ def test_clipping_bounds_each_step():
         backend = NumpyBackend(config.replace(clip=clip))
         before = backend.snapshot()
         trainer = Trainer(config)
-        backend.fit_epoch(1, trainer.train, np.arange(64), 64, trainer.control, lambda *_: None)
+        backend.fit_epoch(1, trainer.training_set(), np.arange(64), 64, trainer.control, lambda *_: None)
         moves.append(np.linalg.norm(backend.snapshot() - before))
     assert moves[0] > 0.05 and moves[1] == pytest.approx(0.01, rel=1e-4)  # unclipped: 0.065
 

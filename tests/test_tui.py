@@ -397,3 +397,24 @@ async def test_the_train_and_test_curves_are_told_apart_by_colour():
         chart = app.query_one("#loss-chart", LineChart)
         train, test = (chart.get_component_rich_style(f"chart--{name}").color for name in ("train", "test"))
         assert train != test
+
+
+async def test_opening_a_run_builds_no_training_set(tmp_path):
+    """A run set to train on ten million 64-bit pairs (gigabytes) opens at once: its
+    training set is drawn only when training starts, in the training thread."""
+    import json
+
+    from tui_lstm.runs import save_run
+    from tui_lstm.session import Session
+
+    save_run(tmp_path / "big", Session().train(small(epochs=1, bits=64)))
+    config = json.loads((tmp_path / "big" / "config.json").read_text())
+    (tmp_path / "big" / "config.json").write_text(json.dumps({**config, "samples": 10_000_000}))
+    app = TuiLstmApp(small())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("o", *str(tmp_path / "big"), "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.trainer.config.samples == 10_000_000 and app.trainer.train is None
+        await pilot.press("question_mark")
+        assert type(app.screen).__name__ == "HelpScreen"  # the console still answers

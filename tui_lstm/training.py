@@ -117,7 +117,8 @@ class Trainer:
         self.layout = LAYOUT[config.layout]
         self.train_rng = rng_for(config.seed, TRAIN)
         self.shuffle_rng = rng_for(config.seed, SHUFFLE)
-        self.train = self._draw_training_set()
+        self.train: Dataset | None = None  # drawn when training starts: see training_set()
+        self._train_rng_resumed: np.ndarray | None = None  # a saved state, taken once the first set is drawn
         self.test = Dataset.of(self.layout, random_pairs(rng_for(config.seed, TEST), config.test_samples, config.bits))
         self.history: list[EpochMetrics] = []
         self.summary = RunSummary()
@@ -140,11 +141,22 @@ class Trainer:
         """Go on from a saved ``training_state()``; ValueError if it does not fit this run."""
         backend = {name.removeprefix("backend."): v for name, v in state.items() if name.startswith("backend.")}
         try:
-            set_rng_state(self.train_rng, state["train_rng"])
+            set_rng_state(rng_for(0, TRAIN), state["train_rng"])  # checked now, taken after the first draw
+            self._train_rng_resumed = state["train_rng"]
             set_rng_state(self.shuffle_rng, state["shuffle_rng"])
             self.backend.load_training_state(backend)
         except KeyError as error:
             raise ValueError(f"the training state has no {error}") from None
+
+    def training_set(self) -> Dataset:
+        """The training pairs of the current epoch. The first set is drawn when first asked
+        for, in the thread that trains, not where the trainer is built: a large set takes
+        seconds and gigabytes, which opening a run in the console must not spend."""
+        if self.train is None:
+            self.train = self._draw_training_set()
+            if self._train_rng_resumed is not None:
+                set_rng_state(self.train_rng, self._train_rng_resumed)
+        return self.train
 
     def _draw_training_set(self) -> Dataset:
         return Dataset.of(self.layout, random_pairs(self.train_rng, self.config.samples, self.config.bits))
@@ -173,6 +185,7 @@ class Trainer:
         """Train the epochs left; the outcome: finished, stopped or diverged."""
         self.on_event(RunStarted())
         good = self.backend.snapshot()
+        self.training_set()
         for epoch in range(len(self.history) + 1, cfg.epochs + 1):
             if epoch > 1 and cfg.resample:
                 self.train = self._draw_training_set()
