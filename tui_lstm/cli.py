@@ -225,18 +225,20 @@ def _width_for(config: TrainConfig, bits: int | None) -> int:
 
 
 def cmd_eval(args) -> int:
-    import numpy as np
-
-    from tui_lstm.evaluate import score_pairs
-    from tui_lstm.task import EXHAUSTIVE_MAX_WIDTH, exhaustive_pairs, random_pairs
+    from tui_lstm.evaluate import score_pairs, score_random_pairs
+    from tui_lstm.seeding import EVAL, rng_for
+    from tui_lstm.task import EXHAUSTIVE_MAX_WIDTH, exhaustive_pairs
 
     run = _open_run(args.run_dir)
     width = _width_for(run.config, args.bits)
     if args.samples is not None and not 1 <= args.samples <= 10_000_000:
         raise UsageError(f"--samples must be between 1 and 10000000, not {args.samples}")
     every = args.samples is None and width <= EXHAUSTIVE_MAX_WIDTH
-    pairs = exhaustive_pairs(width) if every else random_pairs(np.random.default_rng(), args.samples or 10_000, width)
-    scores = score_pairs(run.backend, run.config.layout, pairs)
+    if every:
+        scores = score_pairs(run.backend, run.config.layout, exhaustive_pairs(width))
+    else:  # random pairs from the run's own seed: the same figures every time
+        n, rng = args.samples or 10_000, rng_for(run.config.seed, EVAL)
+        scores = score_random_pairs(run.backend, run.config.layout, width, n, rng)
     if args.json:
         print_json(
             {
