@@ -418,3 +418,13 @@ async def test_opening_a_run_builds_no_training_set(tmp_path):
         assert app.trainer.config.samples == 10_000_000 and app.trainer.train is None
         await pilot.press("question_mark")
         assert type(app.screen).__name__ == "HelpScreen"  # the console still answers
+
+
+async def test_a_run_too_big_for_memory_is_refused_at_start(monkeypatch):
+    monkeypatch.setattr("tui_lstm.resources.available", lambda: 10**9)
+    app = TuiLstmApp(small(bits=64, samples=10_000_000))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        await pilot.pause()
+        assert "cannot start: --samples 10,000,000 at 64 bits needs about" in notices(app)
+        assert app.trainer is None and not app.live

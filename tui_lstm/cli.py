@@ -151,6 +151,7 @@ def run_console(config: TrainConfig, start: bool = False) -> int:
 def cmd_train(args) -> int:
     from tui_lstm.headless import Progress
     from tui_lstm.headless_run import HeadlessRun
+    from tui_lstm.resources import too_big
     from tui_lstm.runs import RunError, fresh_run_dir, reserve_run_dir, summary_figures
     from tui_lstm.session import Session
 
@@ -161,6 +162,9 @@ def cmd_train(args) -> int:
         return run_console(config_from(args), start=True)
     session = Session(Progress(sys.stderr if args.json else sys.stdout))
     config = _continued(session, args) if args.from_run else config_from(args)
+    refused = too_big(config)
+    if refused:
+        raise UsageError(refused[1])
     try:
         out = reserve_run_dir(args.out) if args.out else args.from_run or fresh_run_dir(Path("runs"), config)
     except RunError as error:

@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_lstm.config import TrainConfig, preset
+from tui_lstm.resources import too_big
 from tui_lstm.session import RunState, Session
 from tui_lstm.training import Trainer
 from tui_lstm.tui.board import Board
@@ -94,6 +95,8 @@ class TuiLstmApp(ModelKeys, App[None]):
             name, reason = next(iter(self.panel.problems.items()))
             self.panel.scroll_to_widget(self.panel.control(name))
             return self.notify(f"cannot start: {reason}", severity="error")
+        if refused := too_big(self.panel.config):
+            return self.notify(f"cannot start: {refused[1]}", severity="error")
         if self.session.begin(self.panel.config):
             self.notify(f"continuing after epoch {self.session.epoch}")
         self.panel.lock_shape(True)
