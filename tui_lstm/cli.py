@@ -142,10 +142,9 @@ def _sizes(text: str) -> tuple[int, ...]:
 
 
 def run_console(config: TrainConfig, start: bool = False) -> int:
-    from tui_lstm.tui.app import TuiLstmApp
+    from tui_lstm.tui.app import run
 
-    TuiLstmApp(config, start_training=start).run()
-    return 0
+    return run(config, start_training=start)
 
 
 def cmd_train(args) -> int:

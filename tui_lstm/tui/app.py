@@ -8,6 +8,8 @@ show the inside of the network.
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from pathlib import Path
 
 from textual import on, work
@@ -24,6 +26,7 @@ from tui_lstm.tui.commands import ConsoleCommands
 from tui_lstm.tui.messages import TrainingEnded, TrainingEvent
 from tui_lstm.tui.model_keys import ModelKeys
 from tui_lstm.tui.screens.help import HelpScreen
+from tui_lstm.tui.terminal import screen_of_its_own
 from tui_lstm.tui.thread_priority import ui_first
 from tui_lstm.tui.widgets.hyperparams import Hyperparams
 from tui_lstm.tui.widgets.results import ResultsTable
@@ -62,6 +65,11 @@ class TuiLstmApp(ModelKeys, App[None]):
     def get_default_screen(self) -> Board:
         self.board = Board(self.initial_config, self.session, id="board")
         return self.board
+
+    def on_mount(self) -> None:
+        # SIGTERM ends the console as q does, so the terminal is restored (the default
+        # would kill the process with the screen still in Textual's modes)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.action_quit)
 
     def on_ready(self) -> None:
         if self.start_training:
@@ -169,3 +177,10 @@ class TuiLstmApp(ModelKeys, App[None]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
+
+
+def run(config: TrainConfig, start_training: bool = False) -> int:
+    """The console, on a screen of its own (see terminal.py), until it is quit."""
+    with screen_of_its_own():
+        TuiLstmApp(config, start_training=start_training).run()
+    return 0
