@@ -18,6 +18,8 @@ from tui_lstm.runs import load_run
 from tui_lstm.seeding import EVAL, rng_for
 from tui_lstm.task import LAYOUT, Pairs, random_pairs
 
+LSTM_TITLES = ("input gate", "forget gate", "candidate", "output gate", "cell state", "hidden state")
+
 
 @pytest.fixture(scope="module")
 def fast_run(tmp_path_factory):
@@ -160,18 +162,7 @@ def test_cli_prints_the_table_in_80_columns(fast_run, capsys):
     assert lines[0].startswith("93 + 116 = 209, lstm(93,116) = ")
     assert lines[1].startswith("carry unit ") and "all 16,384 7-bit pairs" in lines[1]
     assert max(len(line) for line in lines) <= 80
-    for label in (
-        "carry in",
-        "carry out",
-        "◀ carry",
-        "P(bit = 1)",
-        "input gate",
-        "forget gate",
-        "candidate",
-        "output gate",
-        "cell state",
-        "hidden state",
-    ):
+    for label in ("carry in", "carry out", "◀ carry", "P(bit = 1)", *LSTM_TITLES):
         assert label in out
 
 
@@ -198,14 +189,7 @@ def test_cli_json_has_the_documented_keys(fast_run, capsys):
     assert len(step["states"]["cell"]) == load_run(fast_run).config.hidden
     assert (step["carry_in"], step["carry_out"]) == (1, 1)
     assert set(data["carry_unit"]) == {"of", "unit", "carry", "correlation", "pairs", "width", "all_pairs"}
-    assert data["carry_unit"]["of"] in (
-        "input gate",
-        "forget gate",
-        "candidate",
-        "output gate",
-        "cell state",
-        "hidden state",
-    )
+    assert data["carry_unit"]["of"] in LSTM_TITLES
     assert data["carry_unit"]["carry"] in ("in", "out")
 
 

@@ -165,6 +165,18 @@ def parse_value(name: str, text: str):
     return value
 
 
+HANBINGTAO = dict(
+    cell="lstm",
+    hidden=16,
+    init="uniform-1e-4",
+    optimizer="sgd",
+    lr=0.5,
+    loss="mse",
+    batch_size=1,
+    samples=1000,
+    epochs=40,
+)  # his LSTM's and GRU's training
+
 PRESETS: dict[str, dict] = {
     # The quickest dependable learner: a 16-unit LSTM over bits, Adam (0.1) on batches of 64
     # fresh pairs, with noise on the cell state so that the carry is stored as a sharp,
@@ -192,29 +204,9 @@ PRESETS: dict[str, dict] = {
     ),
     # hanbingtao's LstmLayer: tanh candidate and output, weights uniform(-1e-4, 1e-4),
     # zero biases, plain SGD.
-    "hanbingtao-lstm": dict(
-        cell="lstm",
-        hidden=16,
-        init="uniform-1e-4",
-        optimizer="sgd",
-        lr=0.5,
-        loss="mse",
-        batch_size=1,
-        samples=1000,
-        epochs=40,
-    ),
+    "hanbingtao-lstm": HANBINGTAO,
     # hanbingtao's GRU (eq. 107-110), trained as his LSTM is.
-    "gru": dict(
-        cell="gru",
-        hidden=16,
-        init="uniform-1e-4",
-        optimizer="sgd",
-        lr=0.5,
-        loss="mse",
-        batch_size=1,
-        samples=1000,
-        epochs=40,
-    ),
+    "gru": {**HANBINGTAO, "cell": "gru"},
     # The lab report's hand-written LSTM (lstm0.py): operands 0..63 as one-hot tokens,
     # softmax cross-entropy over the sum, per-sample SGD at 0.005, halved whenever the
     # epoch loss rises, 100 hidden units, 1000 samples, 5 epochs.
