@@ -319,12 +319,16 @@ def cmd_study(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from tui_lstm.resources import too_big
     from tui_lstm.study import SampleSizeRow, sample_size_study
     from tui_lstm.training import RunSummary
 
     config = config_from(args)
     if not 1 <= args.seeds <= 100:
         raise UsageError(f"--seeds must be between 1 and 100, not {args.seeds}")
+    refused = too_big(config.replace(samples=max(args.sizes)))  # its runs go one at a time: the largest decides
+    if refused:
+        raise UsageError(refused[1])
 
     def progress(samples, seed, summary):
         print(

@@ -33,7 +33,7 @@ class HeadlessRun:
     def __init__(self, session: Session, out: Path, say: Callable[[str], None]):
         self.session = session
         self.out = out
-        self.say = say  # one line for the user, on standard error
+        self._say = say  # one line for the user, on standard error
         self.signal: int | None = None  # the one that stopped the run
         self.saving = False
         self.crash: BaseException | None = None
@@ -56,6 +56,12 @@ class HeadlessRun:
             for number, handler in handlers.items():
                 signal.signal(number, handler)
         return status
+
+    def say(self, line: str) -> None:
+        try:
+            self._say(line)
+        except OSError:  # standard error closed too: the exit status says it
+            pass
 
     def _train(self) -> None:
         try:

@@ -12,7 +12,9 @@ What is counted, for the NumPy engine (float64 data, float32 network):
 - one batch through the cell, forward and backward: about (3G + 8) arrays of (T, B, H),
   G being the cell's gate blocks (its cache, the gate gradients and their temporaries);
 - the test set and the evaluation pairs, and the evaluation's forward pass (run in
-  chunks of about EVAL_FLOATS floats).
+  chunks of about EVAL_FLOATS floats);
+- the model: its float32 parameters six times over (weights, gradients, Adam's two
+  moments, the snapshot kept against divergence, and a spare for temporaries).
 It errs high rather than low: against tracemalloc's peak for small configs it is 0.9 to
 3 times the measured figure (tests/test_resources.py), close for the LSTM and the big
 parts, generous for the GRU's batch. The memory available is the cgroup's limit where
@@ -41,7 +43,9 @@ def estimate(config: TrainConfig) -> dict[str, int]:
     noise = T * N * H * FLOAT32 if config.state_noise or config.noise_rise else 0
     blocks = CELLS[config.cell].n_blocks
     evaluated = 4**config.bits if config.bits <= EXHAUSTIVE_MAX_WIDTH else RANDOM_EVAL_PAIRS
+    parameters = (D + H) * blocks * H + blocks * H + H * (K // T if layout.per_step_output else K) + K
     return {
+        "hidden": 6 * parameters * FLOAT32,
         "samples": N * (T * D + 2 * K) * FLOAT64 + noise,
         "batch_size": (3 * blocks + 8) * T * B * H * FLOAT32 + B * K * FLOAT64,
         "test_samples": config.test_samples * (T * D + 2 * K) * FLOAT64,
@@ -51,13 +55,16 @@ def estimate(config: TrainConfig) -> dict[str, int]:
 
 def available() -> int | None:
     """Bytes this process may still use: the cgroup's limit, or MemAvailable; None if unknown."""
-    try:
-        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
-        if limit != "max":
-            used = int(Path("/sys/fs/cgroup/memory.current").read_text())
-            return int(limit) - used
-    except (OSError, ValueError):
-        pass
+    for limit_file, usage_file in (
+        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),  # cgroup v2
+        ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),  # v1
+    ):
+        try:
+            limit = Path(limit_file).read_text().strip()
+            if limit != "max" and int(limit) < 2**60:  # v1 writes "no limit" as a huge number
+                return max(int(limit) - int(Path(usage_file).read_text()), 0)
+        except (OSError, ValueError):
+            pass
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemAvailable:"):
@@ -76,12 +83,22 @@ def too_big(config: TrainConfig, room: int | None = None) -> tuple[str, str] | N
     if room is None or total <= room:
         return None
     name = max(parts, key=parts.get)
-    setting = f"--{name.replace('_', '-')} {getattr(config, name):,}"
-    return name, f"{setting} at {config.bits} bits needs about {_size(total)}; {_size(room)} is available"
+    return (
+        name,
+        f"{_setting(config, name)} at {config.bits} bits needs about {_size(total)}; {_size(room)} is available",
+    )
+
+
+def _setting(config: TrainConfig, name: str) -> str:
+    """The flags behind a part: a batch is as large as its sums times the units."""
+    if name == "batch_size":
+        batch = min(config.batch_size, config.samples)
+        return f"--batch-size {batch:,} with --hidden {config.hidden:,}"
+    return f"--{name.replace('_', '-')} {getattr(config, name):,}"
 
 
 def _size(n: int) -> str:
-    for unit, scale in (("GB", 1e9), ("MB", 1e6)):
+    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
         if n >= scale:
             return f"{n / scale:.1f} {unit}"
     return f"{n / 1e3:.0f} KB"
