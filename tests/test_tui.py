@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
+import threading
 import time
 from importlib.util import find_spec
 
@@ -19,13 +21,15 @@ from tui_helpers import (
     wait_until,
 )
 
+from tui_lstm import training
 from tui_lstm.backends import make_backend
 from tui_lstm.backends.numpy_backend import NumpyBackend
 from tui_lstm.config import preset
 from tui_lstm.inspection import title
 from tui_lstm.nn.cells import CELLS
-from tui_lstm.session import RunState
-from tui_lstm.task import bits_to_int
+from tui_lstm.runs import save_run
+from tui_lstm.session import RunState, Session
+from tui_lstm.task import bits_to_int, random_pairs
 from tui_lstm.tui.app import TuiLstmApp
 from tui_lstm.tui.commands import ConsoleCommands
 from tui_lstm.tui.screens.inspect import InspectScreen
@@ -404,9 +408,6 @@ async def test_opening_a_run_builds_no_training_set(tmp_path):
     training set is drawn only when training starts, in the training thread."""
     import json
 
-    from tui_lstm.runs import save_run
-    from tui_lstm.session import Session
-
     save_run(tmp_path / "big", Session().train(small(epochs=1, bits=64)))
     config = json.loads((tmp_path / "big" / "config.json").read_text())
     (tmp_path / "big" / "config.json").write_text(json.dumps({**config, "samples": 10_000_000}))
@@ -428,3 +429,45 @@ async def test_a_run_too_big_for_memory_is_refused_at_start(monkeypatch):
         await pilot.pause()
         assert "cannot start: --samples 10,000,000 at 64 bits needs about" in notices(app)
         assert app.trainer is None and not app.live
+
+
+async def test_an_opened_run_draws_nothing_on_the_ui_thread(tmp_path, monkeypatch):
+    """Neither its test pairs (a million at most, gigabytes at 64 bits) nor, continued,
+    its training pairs: the open's worker and the training thread draw them."""
+    record = Session().train(small(epochs=1))
+    folder = save_run(tmp_path / "run", dataclasses.replace(record, config=record.config.replace(epochs=3)))
+    drawn = []
+
+    def spied(rng, n, width):
+        drawn.append(threading.get_ident())
+        return random_pairs(rng, n, width)
+
+    monkeypatch.setattr(training, "random_pairs", spied)
+    app = TuiLstmApp(small())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("o", *str(folder), "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert drawn and f"opened {folder}" in status(app)  # its test rows, off the UI thread
+        await pilot.press("s")
+        await wait_until(pilot, lambda: len(app.trainer.history) == 3 and not app.live)
+        assert "continuing after epoch 1" in notices(app)
+    assert threading.main_thread().ident not in drawn
+
+
+async def test_a_run_whose_training_state_does_not_fit_is_refused_in_one_line(tmp_path):
+    import dataclasses
+
+    from tui_lstm.record import pack
+    from tui_lstm.runs import save_run
+    from tui_lstm.session import Session
+
+    record = Session().train(small(epochs=1))
+    save_run(tmp_path / "bad", dataclasses.replace(record, training_state=pack({"train_rng": b"x"})))
+    app = TuiLstmApp(small())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("o", *str(tmp_path / "bad"), "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "training state does not fit" in notices(app)
+        assert app.is_running and app.trainer is None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from tui_lstm.control import Control
 from tui_lstm.evaluate import Scores, generalization, score, score_evaluation_pairs
 from tui_lstm.seeding import EVAL, SHUFFLE, TEST, TRAIN, rng_for, rng_state, set_rng_state
 from tui_lstm.stopwatch import Stopwatch
-from tui_lstm.task import EXHAUSTIVE_MAX_WIDTH, LAYOUT, Dataset, random_pairs, sum_bits
+from tui_lstm.task import EXHAUSTIVE_MAX_WIDTH, LAYOUT, Dataset, Pairs, random_pairs, sum_bits
 
 BATCH_EVENT_SECONDS = 0.1  # at most ten progress events a second
 REPORT_ROWS = 100  # test rows carried by each epoch event (the report printed 100)
@@ -44,6 +45,8 @@ class EpochMetrics:
 @dataclass(frozen=True)
 class RunStarted:
     """A run, new or continued, has begun its first batch."""
+
+    test_pairs: Pairs  # what it is tested on, drawn in the run's thread: the results table's rows
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,11 @@ class RunSummary:
 Event = RunStarted | BatchDone | EpochDone | FinalTests | RunFinished
 
 
+def pairs_for_testing(config: TrainConfig) -> Pairs:
+    """The pairs a run of ``config`` is tested on: its first REPORT_ROWS are the results table's."""
+    return random_pairs(rng_for(config.seed, TEST), config.test_samples, config.bits)
+
+
 class Trainer:
     """Trains one config. ``run()`` blocks; ``control`` steers it from other threads.
 
@@ -118,8 +126,6 @@ class Trainer:
         self.train_rng = rng_for(config.seed, TRAIN)
         self.shuffle_rng = rng_for(config.seed, SHUFFLE)
         self.train: Dataset | None = None  # drawn when training starts: see training_set()
-        self._train_rng_resumed: np.ndarray | None = None  # a saved state, taken once the first set is drawn
-        self.test = Dataset.of(self.layout, random_pairs(rng_for(config.seed, TEST), config.test_samples, config.bits))
         self.history: list[EpochMetrics] = []
         self.summary = RunSummary()
         self.outcome: str | None = None
@@ -141,25 +147,33 @@ class Trainer:
         """Go on from a saved ``training_state()``; ValueError if it does not fit this run."""
         backend = {name.removeprefix("backend."): v for name, v in state.items() if name.startswith("backend.")}
         try:
-            set_rng_state(rng_for(0, TRAIN), state["train_rng"])  # checked now, taken after the first draw
-            self._train_rng_resumed = state["train_rng"]
+            set_rng_state(self.train_rng, state["train_rng"])
             set_rng_state(self.shuffle_rng, state["shuffle_rng"])
             self.backend.load_training_state(backend)
         except KeyError as error:
             raise ValueError(f"the training state has no {error}") from None
 
+    # The data are drawn when a run starts, in the thread that trains, not where the trainer
+    # is built: ten million pairs take seconds and gigabytes, which opening a run in the
+    # console (on its UI thread) must not spend.
+
     def training_set(self) -> Dataset:
-        """The training pairs of the current epoch. The first set is drawn when first asked
-        for, in the thread that trains, not where the trainer is built: a large set takes
-        seconds and gigabytes, which opening a run in the console must not spend."""
+        """The training pairs of the current epoch. The first set is the TRAIN stream's first
+        draw; a resumed stream has moved past it, so it is drawn again from a fresh copy of
+        the stream, which leaves the resumed one where it was (and ``training_state()``
+        right, drawn or not)."""
         if self.train is None:
-            self.train = self._draw_training_set()
-            if self._train_rng_resumed is not None:
-                set_rng_state(self.train_rng, self._train_rng_resumed)
+            fresh = rng_for(self.config.seed, TRAIN)
+            moved = not np.array_equal(rng_state(self.train_rng), rng_state(fresh))
+            self.train = self._draw_training_set(fresh if moved else self.train_rng)
         return self.train
 
-    def _draw_training_set(self) -> Dataset:
-        return Dataset.of(self.layout, random_pairs(self.train_rng, self.config.samples, self.config.bits))
+    @cached_property
+    def test(self) -> Dataset:
+        return Dataset.of(self.layout, pairs_for_testing(self.config))
+
+    def _draw_training_set(self, rng: np.random.Generator) -> Dataset:
+        return Dataset.of(self.layout, random_pairs(rng, self.config.samples, self.config.bits))
 
     def run(self) -> RunSummary:
         """Train the epochs left. A stop asked before the run began stops it at its first
@@ -183,12 +197,12 @@ class Trainer:
 
     def _epochs(self, cfg: TrainConfig, control: Control, summary: RunSummary, clock: Stopwatch) -> str:
         """Train the epochs left; the outcome: finished, stopped or diverged."""
-        self.on_event(RunStarted())
+        self.training_set()  # the first set before any fresh one, as an uninterrupted run drew them
+        self.on_event(RunStarted(self.test.pairs))
         good = self.backend.snapshot()
-        self.training_set()
         for epoch in range(len(self.history) + 1, cfg.epochs + 1):
             if epoch > 1 and cfg.resample:
-                self.train = self._draw_training_set()
+                self.train = self._draw_training_set(self.train_rng)
             order = self.shuffle_rng.permutation(cfg.samples) if cfg.shuffle else np.arange(cfg.samples)
             started = clock.seconds
             fit = self.backend.fit_epoch(epoch, self.train, order, cfg.batch_size, control, self._batch_reporter(epoch))

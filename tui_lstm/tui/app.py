@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_lstm.config import TrainConfig, preset
+from tui_lstm.headless_run import EXIT_SIGNAL
 from tui_lstm.resources import too_big
 from tui_lstm.session import RunState, Session
 from tui_lstm.training import Trainer
@@ -69,7 +70,7 @@ class TuiLstmApp(ModelKeys, App[None]):
     def on_mount(self) -> None:
         # SIGTERM ends the console as q does, so the terminal is restored (the default
         # would kill the process with the screen still in Textual's modes)
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.action_quit)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.action_quit, EXIT_SIGNAL[signal.SIGTERM])
 
     def on_ready(self) -> None:
         if self.start_training:
@@ -145,11 +146,12 @@ class TuiLstmApp(ModelKeys, App[None]):
         self.board.show_run(None)
         self._say("reset: the next start trains fresh weights")
 
-    def action_quit(self) -> None:
+    def action_quit(self, return_code: int = 0) -> None:
         """Exit at once: a live run ends at its next batch while Textual shuts down, and
-        the process waits for that thread (asyncio.run joins its executor) before it ends."""
+        the process waits for that thread (asyncio.run joins its executor) before it ends.
+        ``return_code`` is the command's exit status: a SIGTERM's says so, as headless runs' do."""
         self.session.stop()
-        self.exit()
+        self.exit(return_code=return_code)
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
@@ -180,7 +182,9 @@ class TuiLstmApp(ModelKeys, App[None]):
 
 
 def run(config: TrainConfig, start_training: bool = False) -> int:
-    """The console, on a screen of its own (see terminal.py), until it is quit."""
+    """The console, on a screen of its own (see terminal.py), until it is quit; its exit
+    status: 0, 143 after a SIGTERM, 1 if it failed."""
+    app = TuiLstmApp(config, start_training=start_training)
     with screen_of_its_own():
-        TuiLstmApp(config, start_training=start_training).run()
-    return 0
+        app.run()
+    return app.return_code or 0

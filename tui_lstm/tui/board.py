@@ -93,15 +93,15 @@ class Board(Screen):
         elif isinstance(event, EpochDone):
             self._latest, self._progress = event, None
         elif isinstance(event, RunStarted):
-            self._started()
+            self._started(event)
         elif isinstance(event, RunFinished):
             self._finished(event)
         self.follow()
 
-    def _started(self) -> None:
+    def _started(self, event: RunStarted) -> None:
         trainer = self.session.trainer
         if self._rows_of is not trainer:  # a new run, not a continued one
-            self.show_run(TestRows.of(trainer.test.pairs, trainer.config.cell))
+            self.show_run(TestRows.of(event.test_pairs, trainer.config.cell))
         self.epochs = trainer.config.epochs
         self.status.epoch, self.status.eta = len(trainer.history), None
         self.redraw_timer.resume()

@@ -9,18 +9,16 @@ from __future__ import annotations
 from rich.text import Text
 from textual import work
 
-from tui_lstm.evaluate import predicted_bits
 from tui_lstm.inspection import NoBitSteps, check_bits_layout
-from tui_lstm.runs import RunError, SavedRun, fresh_run_dir
+from tui_lstm.runs import RunError, fresh_run_dir
 from tui_lstm.session import RunState
 from tui_lstm.training import Trainer
 from tui_lstm.tui.board import MEASURING
 from tui_lstm.tui.messages import Generalized
 from tui_lstm.tui.screens.inspect import InspectScreen
-from tui_lstm.tui.screens.open import OpenScreen
+from tui_lstm.tui.screens.open import OpenedRun, OpenScreen
 from tui_lstm.tui.screens.prompt import PromptScreen
 from tui_lstm.tui.sums import try_sum
-from tui_lstm.tui.widgets.results import TestRows
 
 
 class ModelKeys:
@@ -90,12 +88,15 @@ class ModelKeys:
         else:
             self.push_screen(OpenScreen(self.runs_dir), callback=self._opened)
 
-    def _opened(self, saved: SavedRun) -> None:
-        self.session.adopt(saved)
-        config, trainer = saved.config, self.trainer
-        self.panel.load(config)
-        rows = TestRows.of(trainer.test.pairs, config.cell)
-        self.board.epochs = config.epochs
-        self.board.show_run(rows, predicted_bits(saved.backend, config.layout, rows.pairs), f"opened {saved.directory}")
+    def _opened(self, opened: OpenedRun) -> None:
+        """Make the opened run the session's: at once, as building its trainer draws no data."""
+        saved = opened.saved
+        try:
+            self.session.adopt(saved)
+        except RunError as error:
+            return self.notify(str(error), severity="error")
+        self.panel.load(saved.config)
+        self.board.epochs = saved.config.epochs
+        self.board.show_run(opened.rows, opened.predictions, f"opened {saved.directory}")
         self.board.show_summary(saved.record.summary)
         self.notify(f"opened {saved.directory}")
