@@ -186,9 +186,8 @@ def _continued(session, args) -> TrainConfig:
     make another model, which is refused, as is a run with no epochs left."""
     from tui_lstm.runs import RunError
 
-    saved = _open_run(args.from_run)
     try:
-        session.adopt(saved)
+        saved = session.open(args.from_run)
     except RunError as error:
         raise UsageError(str(error)) from None
     may_change = ("epochs", "lr", "checkpoint_every")

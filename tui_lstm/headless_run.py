@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from tui_lstm.runs import RunError, replace_run, rescue_run
+from tui_lstm.runs import SUMMARY, RunError, replace_run, rescue_run
 from tui_lstm.session import RunState, Session
 
 EXIT_FAILED = 1
@@ -81,7 +81,7 @@ class HeadlessRun:
 
     def _failed(self) -> int:
         error = self.session.error or type(self.crash).__name__
-        kept = f"; its last checkpoint is in {self.out}" if (self.out / "summary.json").exists() else ""
+        kept = f"; its last checkpoint is in {self.out}" if (self.out / SUMMARY).exists() else ""
         if not kept:
             _remove_if_empty(self.out)
         self.say(f"training failed: {type(self.crash).__name__}: {error}{kept}")

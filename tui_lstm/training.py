@@ -129,9 +129,13 @@ class Trainer:
         self.history: list[EpochMetrics] = []
         self.summary = RunSummary()
         self.outcome: str | None = None
-        # the evaluation pairs are scored after each epoch where they are few enough to list
-        self.eval_each_epoch = until_exact or config.bits <= EXHAUSTIVE_MAX_WIDTH
         self._last_eval: Scores | None = None  # of the newest kept model, if measured
+
+    @property
+    def eval_each_epoch(self) -> bool:
+        """The evaluation pairs are scored after each epoch where they are few enough to
+        list, or where the run stops once they are all right (a continued run may ask)."""
+        return self.until_exact or self.config.bits <= EXHAUSTIVE_MAX_WIDTH
 
     @property
     def stopwatch(self) -> Stopwatch:
@@ -181,7 +185,6 @@ class Trainer:
         as ``Session.begin`` does, so that a stop between then and now is not lost."""
         cfg, control, summary, clock = self.config, self.control, self.summary, self.stopwatch
         self.outcome = None
-        self._last_eval = None  # a stopped epoch may have moved the weights since
         clock.start()
         try:
             self.outcome = self._epochs(cfg, control, summary, clock)
