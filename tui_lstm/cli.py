@@ -57,14 +57,18 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
             )
 
 
-def config_from(args: argparse.Namespace) -> TrainConfig:
-    overrides = {
+def overrides_from(args: argparse.Namespace) -> dict:
+    """The settings given as flags, by field."""
+    return {
         f.name: getattr(args, f.name)
         for f in fields(TrainConfig)
-        if f.name != "preset" and getattr(args, f.name) is not None
+        if f.name != "preset" and getattr(args, f.name, None) is not None
     }
+
+
+def config_from(args: argparse.Namespace) -> TrainConfig:
     try:
-        return preset(args.preset or "fast", **overrides)
+        return preset(args.preset or "fast", **overrides_from(args))
     except ConfigError as error:
         raise UsageError(str(error)) from None
 
@@ -113,6 +117,26 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("b", type=int)
     inspect.add_argument("--json", action="store_true", help="per-step gates and states, and the carry unit")
 
+    sweep = sub.add_parser("sweep", help="many runs over a grid of settings and seeds, here or on a Dask cluster")
+    add_config_flags(sweep)
+    sweep.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="FIELD=V,V,...",
+        help="a setting's values to sweep over (repeat for more axes), e.g. --grid cell=lstm,gru,rnn",
+    )
+    sweep.add_argument(
+        "--seeds", default="1", help="runs per grid point: a count (seeds --seed, --seed + 1, ...) or seeds 3,7,11"
+    )
+    sweep.add_argument("--until-exact", action="store_true", help="stop each run once every pair is exactly right")
+    sweep.add_argument("--out", type=Path, help="the sweep's folder (default: runs/sweep-<preset>-<axes>)")
+    sweep.add_argument("--resume", action="store_true", help="run only what the sweep in --out has not finished")
+    sweep.add_argument("--dry-run", action="store_true", help="list the runs with time and memory estimates")
+    sweep.add_argument("--workers", type=int, help="runs at once on this machine (default: its cores)")
+    sweep.add_argument("--cluster", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://scheduler:8786")
+    sweep.add_argument("--json", action="store_true", help="end with one JSON object instead of the table")
+
     study = sub.add_parser("study", help="the lab report's studies, for either backend")
     studies = study.add_subparsers(dest="study", required=True, parser_class=Parser)
     samples = studies.add_parser("samples", help="accuracy against training-set size (the report's section 4)")
@@ -126,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     samples.add_argument(
         "--seeds", type=int, default=1, help="runs per size, seeds --seed, --seed + 1, ... (default: 1)"
     )
+    samples.add_argument("--workers", type=int, help="runs at once (default: the machine's cores)")
     samples.add_argument("--json", action="store_true", help="one JSON object instead of the table")
     return parser
 
@@ -310,6 +335,26 @@ def cmd_inspect(args) -> int:
     return 0
 
 
+def cmd_sweep(args) -> int:
+    from tui_lstm.runs import RunError
+    from tui_lstm.sweep.cluster import ClusterError
+    from tui_lstm.sweep.command import plan_from, run_sweep
+    from tui_lstm.sweep.plan import PlanError
+
+    try:
+        if args.resume:
+            given = [f"--{name.replace('_', '-')}" for name in overrides_from(args)]
+            given += ["--grid"] * bool(args.grid) + ["--preset"] * bool(args.preset)
+            if given:
+                raise UsageError(f"{given[0]}: --resume finishes the sweep as it was planned; drop it")
+            plan = None
+        else:
+            plan = plan_from(args.preset or "fast", overrides_from(args), args.grid, args.seeds, args.until_exact)
+        return run_sweep(args, plan, Path("runs"))
+    except (PlanError, RunError, ClusterError) as error:
+        raise UsageError(str(error)) from None
+
+
 def _percent(value: float | None) -> str:
     return "-" if value is None else f"{value:.2%}"
 
@@ -318,55 +363,49 @@ def cmd_study(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from tui_lstm.resources import too_big
-    from tui_lstm.study import SampleSizeRow, sample_size_study
-    from tui_lstm.training import RunSummary
+    from tui_lstm.runs import RunError
+    from tui_lstm.study import sample_size_rows
+    from tui_lstm.sweep.command import default_folder, execute, plan_from
+    from tui_lstm.sweep.plan import PlanError
 
-    config = config_from(args)
-    if not 1 <= args.seeds <= 100:
-        raise UsageError(f"--seeds must be between 1 and 100, not {args.seeds}")
-    refused = too_big(config.replace(samples=max(args.sizes)))  # its runs go one at a time: the largest decides
-    if refused:
-        raise UsageError(refused[1])
-
-    def progress(samples, seed, summary):
-        print(
-            f"{samples} samples, seed {seed}: test rows {_percent(summary.test_exact_accuracy)}, "
-            f"all pairs {_percent(summary.eval_exact_accuracy)}, {summary.train_seconds:.1f}s",
-            file=sys.stderr,
-            flush=True,
-        )
-
+    grid = [f"samples={','.join(str(size) for size in args.sizes)}"]
     try:
-        rows = sample_size_study(config, args.sizes, args.seeds, progress)
-    except ConfigError as error:
+        plan = plan_from(args.preset or "fast", overrides_from(args), grid, str(args.seeds), False)
+        folder, rows, status = execute(plan, default_folder(Path("runs"), plan, "study"), workers=args.workers)
+    except (PlanError, RunError) as error:
         raise UsageError(str(error)) from None
+    table_rows = sample_size_rows(plan, rows)
+    config = plan.base
     if args.json:
-
-        def figures(run: RunSummary | SampleSizeRow) -> dict:
-            keys = ("test_exact_accuracy", "eval_exact_accuracy", "train_seconds")
-            return {key: getattr(run, key) for key in keys}
-
+        keys = ("test_exact_accuracy", "eval_exact_accuracy", "train_seconds")
         rows_json = [
             {
                 "samples": row.samples,
-                **figures(row),
-                "runs": [{"seed": seed, **figures(run)} for seed, run in zip(row.seeds, row.runs)],
+                **{key: getattr(row, key) for key in keys},
+                "runs": [{"seed": run.seed, **{key: getattr(run, key) for key in keys}} for run in row.runs],
             }
-            for row in rows
+            for row in table_rows
         ]
         config_json = json.loads(config.to_json())
-        print_json({"study": "samples", "config": config_json, "seeds": list(rows[0].seeds), "rows": rows_json})
-        return 0
-    seeds = f"mean of {args.seeds} seeds" if args.seeds > 1 else f"seed {config.seed}"
+        print_json(
+            {
+                "study": "samples",
+                "sweep": str(folder.path),
+                "config": config_json,
+                "seeds": list(plan.seeds),
+                "rows": rows_json,
+            }
+        )
+        return status
+    seeds = f"mean of {len(plan.seeds)} seeds" if len(plan.seeds) > 1 else f"seed {config.seed}"
     table = Table(
         "samples",
         f"exact, {config.test_samples} test rows",
         "exact, all pairs",
         "train time",
-        title=f"{config.preset} on {config.backend}, {config.epochs} epochs ({seeds})",
+        title=f"{config.preset} on {config.backend}, {config.epochs} epochs ({seeds}); runs in {folder.path}",
     )
-    for row in rows:
+    for row in table_rows:
         table.add_row(
             f"{row.samples:,}",
             _percent(row.test_exact_accuracy),
@@ -374,7 +413,7 @@ def cmd_study(args) -> int:
             f"{row.train_seconds:.1f}s",
         )
     Console().print(table)
-    return 0
+    return status
 
 
 COMMANDS = {
@@ -383,6 +422,7 @@ COMMANDS = {
     "predict": cmd_predict,
     "gradcheck": cmd_gradcheck,
     "study": cmd_study,
+    "sweep": cmd_sweep,
     "inspect": cmd_inspect,
 }
 

@@ -111,6 +111,22 @@ def _write_file(path: Path, data: bytes) -> None:
         os.fsync(f.fileno())
 
 
+def write_atomically(path: Path, data: bytes) -> None:
+    """Put ``data`` in ``path`` whole, over what was there: written beside it as a hidden
+    file, then renamed onto it, so a reader sees the old bytes or the new, never part."""
+    path = Path(path)
+    temporary = path.parent / f"{PARTIAL}{os.getpid()}-{secrets.token_hex(4)}-{path.name}"
+    with _refusing(path, "cannot write there"):
+        try:
+            _write_file(temporary, data)
+            os.replace(temporary, path)
+        except BaseException:
+            with suppress(OSError):
+                os.unlink(temporary)
+            raise
+        _sync_folder(path.parent)
+
+
 def _sync_folder(path: Path) -> None:
     """Put a folder's entries (its new files, a rename into it) on the disk."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
@@ -225,7 +241,12 @@ def clean_leftovers(base: Path) -> None:
     for name in names:
         pid = name[len(PARTIAL) :].split("-", 1)[0]
         if pid.isascii() and pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(base / name, ignore_errors=True)
+            leftover = Path(base) / name
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:  # a file of write_atomically's
+                with suppress(OSError):
+                    leftover.unlink()
 
 
 def save_run(directory: Path, record: RunRecord) -> Path:
@@ -363,7 +384,8 @@ def _read_text(path: Path, limit: int) -> str:
         raise RunError(f"{path}: not UTF-8 text (byte {error.start})") from None
 
 
-def _read_json(path: Path) -> dict:
+def read_json(path: Path) -> dict:
+    """A JSON object from a file of at most JSON_LIMIT bytes; RunError for anything else."""
     try:
         data = json.loads(_read_text(path, JSON_LIMIT))
     except json.JSONDecodeError as error:
@@ -409,7 +431,7 @@ def _epoch_row(path: Path, line: int, row: list[str]) -> EpochMetrics:
 
 def load_config(directory: Path) -> TrainConfig:
     path = Path(directory) / CONFIG
-    data = _read_json(path)
+    data = read_json(path)
     if _format_of(path, data) == 0:
         data.setdefault("checkpoint_every", FIELD["checkpoint_every"].default)
     try:
@@ -433,7 +455,7 @@ def _check_summary(path: Path, state, provenance, values: dict) -> None:
 
 def load_summary(path: Path, config: TrainConfig) -> tuple[str, RunSummary, dict[str, str]]:
     """(state, summary, provenance) from summary.json, of any format."""
-    data = _read_json(path)
+    data = read_json(path)
     if _format_of(path, data) == 0:
         data = {FORMAT_0_NAMES.get(key, key): value for key, value in data.items()}
         data["eval_all_pairs"] = data.get("eval_pairs") == 4**config.bits

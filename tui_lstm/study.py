@@ -1,19 +1,21 @@
-"""The lab report's sample-size study (its section 4), for either backend.
+"""The lab report's sample-size study (its section 4), for either backend, as a sweep.
 
 The report trained its Keras model on 100, 10000 and 20000 samples and judged each by its
 100 printed test rows: 100 samples were wrong, 10000 got every row right, 20000 did
 worse. The study here repeats that and adds what the rows hide, the exact accuracy over
-every pair, averaged over seeds so that one lucky run does not decide it.
+every pair, averaged over seeds so that one lucky run does not decide it. It is a sweep
+over ``samples`` (its runs are kept in a sweep folder, and run side by side), summed up
+as the report's table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tui_lstm.config import TrainConfig
-from tui_lstm.session import Session
-from tui_lstm.training import RunSummary
+from tui_lstm.sweep.folder import ResultRow
+from tui_lstm.sweep.plan import SweepPlan
 
 DEFAULT_SIZES = (100, 10_000, 20_000)
 
@@ -27,43 +29,31 @@ class SampleSizeRow:
     test_exact_accuracy: float  # on the test rows (the report's 100)
     eval_exact_accuracy: float  # on every pair
     train_seconds: float  # per run
-    runs: tuple[RunSummary, ...]
+    runs: tuple[ResultRow, ...]
 
 
 def _mean(values: Iterable[float | None]) -> float:
-    """The mean, counting a run that diverged before any epoch was measured as 0."""
-    values = [value or 0.0 for value in values]
-    return sum(values) / len(values)
+    """The mean, counting a run that diverged (or failed) before any epoch was measured as 0."""
+    return statistics.fmean(value or 0.0 for value in values)
 
 
-def sample_size_study(
-    config: TrainConfig,
-    sizes: Iterable[int] = DEFAULT_SIZES,
-    seeds: int = 1,
-    on_run: Callable[[int, int, RunSummary], None] = lambda samples, seed, summary: None,
-) -> list[SampleSizeRow]:
-    """Train ``config`` at each size with seeds config.seed, config.seed + 1, ...
-
-    Every config is made (and so validated) before the first run starts. Runs go one
-    after another in the calling thread; ``on_run(samples, seed, summary)`` after each.
-    """
-    seed_list = tuple(config.seed + k for k in range(seeds))
-    plan = [(samples, [config.replace(samples=samples, seed=seed) for seed in seed_list]) for samples in sizes]
-    rows = []
-    for samples, configs in plan:
-        runs = []
-        for run_config in configs:
-            summary = Session().train(run_config).summary
-            on_run(samples, run_config.seed, summary)
-            runs.append(summary)
-        rows.append(
-            SampleSizeRow(
-                samples,
-                seed_list,
-                _mean(run.test_exact_accuracy for run in runs),
-                _mean(run.eval_exact_accuracy for run in runs),
-                _mean(run.train_seconds for run in runs),
-                tuple(runs),
-            )
+def sample_size_rows(plan: SweepPlan, rows: Iterable[ResultRow]) -> list[SampleSizeRow]:
+    """The report's table from a sweep over ``samples``: a row per size, in the plan's order."""
+    by_name = {row.name: row for row in rows}
+    table = []
+    for samples in plan.grid["samples"]:
+        runs = tuple(
+            by_name[run.name] for run in plan.runs() if run.point["samples"] == samples and run.name in by_name
         )
-    return rows
+        if runs:
+            table.append(
+                SampleSizeRow(
+                    samples,
+                    tuple(run.seed for run in runs),
+                    _mean(run.test_exact_accuracy for run in runs),
+                    _mean(run.eval_exact_accuracy for run in runs),
+                    _mean(run.train_seconds for run in runs),
+                    runs,
+                )
+            )
+    return table
