@@ -243,7 +243,10 @@ def little_memory(monkeypatch, tmp_path):
             ["train", "--headless", "--hidden", "4096", "--bits", "64", "--batch-size", "1000000"],
             "--batch-size 500 with --hidden 4,096 at 64 bits",  # the batch is at most the 500 samples
         ),
-        (["study", "samples", "--sizes", "100,10000000", "--bits", "64"], "--samples 10,000,000 at 64 bits"),
+        (  # a sweep's run, named; with one worker it has all the memory
+            ["study", "samples", "--sizes", "100,10000000", "--bits", "64", "--workers", "1"],
+            "samples-10000000_seed-0: --samples 10,000,000 at 64 bits",
+        ),
     ],
 )
 def test_a_run_too_large_for_memory_is_refused_before_anything_is_built(little_memory, tmp_path, capsys, argv, says):

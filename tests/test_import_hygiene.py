@@ -6,7 +6,8 @@ backend's module, directly or through others, even inside a function. What it ca
 see is what happens at run time, where the backend registry imports a backend by name;
 so the same promise is also checked on live processes: training, parsing the command
 line, importing the keras backend's module and opening the console on a keras preset
-must not import TensorFlow (it takes seconds), and the core never imports textual.
+must not import TensorFlow (it takes seconds), a sweep on this machine must not import
+Dask, and the core never imports textual.
 """
 
 import shutil
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-HEAVY = {"textual", "tensorflow", "keras"}
+HEAVY = {"textual", "tensorflow", "keras", "dask", "distributed"}
 
 
 def imported_by(code: str) -> set[str]:
@@ -40,10 +41,13 @@ def test_the_dependency_contract_is_kept():
     [
         "import tui_lstm.cli; tui_lstm.cli.build_parser()",
         "import tui_lstm.backends.keras_backend, tui_lstm.backends.keras_weights, tui_lstm.study",
+        "import tempfile; from pathlib import Path; from tui_lstm.sweep.command import execute, plan_from; "
+        "execute(plan_from('fast', {'epochs': 1, 'samples': 32}, ['hidden=4'], '1', False), "
+        "Path(tempfile.mkdtemp()) / 'sweep', workers=1)",
         "from tui_lstm.config import preset; from tui_lstm.session import Session; "
         "Session().train(preset('fast', epochs=1, samples=32))",
     ],
-    ids=["cli", "keras-backend-module", "a-run"],
+    ids=["cli", "keras-backend-module", "a-sweep-on-this-machine", "a-run"],
 )
 def test_the_core_at_run_time_imports_no_ui_and_no_tensorflow(code):
     assert not HEAVY & imported_by(code)

@@ -137,6 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--cluster", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://scheduler:8786")
     sweep.add_argument("--json", action="store_true", help="end with one JSON object instead of the table")
 
+    runs = sub.add_parser("runs", help="the saved runs and sweeps under a runs folder, as a table")
+    runs.add_argument("runs_dir", type=Path, nargs="?", default=Path("runs"), help="(default: runs)")
+    runs.add_argument("--json", action="store_true", help="one JSON object instead of the table")
+
     study = sub.add_parser("study", help="the lab report's studies, for either backend")
     studies = study.add_subparsers(dest="study", required=True, parser_class=Parser)
     samples = studies.add_parser("samples", help="accuracy against training-set size (the report's section 4)")
@@ -337,7 +341,6 @@ def cmd_inspect(args) -> int:
 
 def cmd_sweep(args) -> int:
     from tui_lstm.runs import RunError
-    from tui_lstm.sweep.cluster import ClusterError
     from tui_lstm.sweep.command import plan_from, run_sweep
     from tui_lstm.sweep.plan import PlanError
 
@@ -351,8 +354,14 @@ def cmd_sweep(args) -> int:
         else:
             plan = plan_from(args.preset or "fast", overrides_from(args), args.grid, args.seeds, args.until_exact)
         return run_sweep(args, plan, Path("runs"))
-    except (PlanError, RunError, ClusterError) as error:
+    except (PlanError, RunError) as error:  # a cluster's refusal is a PlanError too
         raise UsageError(str(error)) from None
+
+
+def cmd_runs(args) -> int:
+    from tui_lstm.catalog import runs_command
+
+    return runs_command(args.runs_dir, args.json)
 
 
 def _percent(value: float | None) -> str:
@@ -375,7 +384,7 @@ def cmd_study(args) -> int:
     except (PlanError, RunError) as error:
         raise UsageError(str(error)) from None
     table_rows = sample_size_rows(plan, rows)
-    config = plan.base
+    config = plan.runs()[0].config
     if args.json:
         keys = ("test_exact_accuracy", "eval_exact_accuracy", "train_seconds")
         rows_json = [
@@ -423,6 +432,7 @@ COMMANDS = {
     "gradcheck": cmd_gradcheck,
     "study": cmd_study,
     "sweep": cmd_sweep,
+    "runs": cmd_runs,
     "inspect": cmd_inspect,
 }
 

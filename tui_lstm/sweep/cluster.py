@@ -14,12 +14,13 @@ from __future__ import annotations
 import secrets
 
 import tui_lstm
+from tui_lstm.sweep.plan import PlanError
 
 CONNECT_SECONDS = 10
 
 
-class ClusterError(RuntimeError):
-    """The cluster cannot take the sweep: one line for the user."""
+class ClusterError(PlanError):
+    """The cluster cannot take the sweep: one line for the user, refused like a bad plan."""
 
 
 def _worker_version() -> str:

@@ -16,13 +16,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from tui_lstm.config import PRESETS
 from tui_lstm.runs import FORMAT, RunError, safe_name
 from tui_lstm.sweep.estimate import run_bytes, run_seconds
 from tui_lstm.sweep.executors import cores, make_executor
 from tui_lstm.sweep.folder import DONE_STATES, SWEEP, ResultRow, SweepFolder, read_plan
 from tui_lstm.sweep.plan import PlanError, SweepPlan, parse_axis, parse_seeds
 from tui_lstm.sweep.progress import SweepProgress, clock
-from tui_lstm.sweep.runner import SweepRunner
+from tui_lstm.sweep.runner import SweepRunner, check_memory
 from tui_lstm.sweep.table import points_table, summarize
 
 MAX_WORKERS = 1024
@@ -36,10 +37,9 @@ def plan_from(preset_name: str, overrides: dict, grid: list[str], seeds: str, un
     flagged = sorted(set(axes) & set(overrides))
     if flagged:
         raise PlanError(f"--{flagged[0].replace('_', '-')} and --grid {flagged[0]}=...: give one of them")
-    if "seed" in overrides:
-        base_seed = overrides["seed"]
-    else:
-        base_seed = SweepPlan(preset_name, overrides, {}, (0,)).base.seed
+    if preset_name not in PRESETS:
+        raise PlanError(f"unknown preset {preset_name!r}; choose from {', '.join(PRESETS)}")
+    base_seed = SweepPlan(preset_name, overrides, axes, (0,)).base()["seed"]
     plan = SweepPlan(preset_name, overrides, axes, parse_seeds(seeds, base_seed), until_exact)
     plan.runs()  # every config made, so every value checked, before anything else
     return plan
@@ -97,7 +97,9 @@ def run_sweep(args, plan: SweepPlan | None, runs_dir: Path) -> int:
     folder, rows, status = execute(plan, out, resume=args.resume, workers=args.workers, cluster=args.cluster)
     summaries = summarize(plan, rows)
     if args.json:
-        runs, points = [asdict(row) for row in rows], [summary.to_dict() for summary in summaries]
+        point_of = {run.name: run.point for run in plan.runs()}
+        runs = [{"point": point_of[row.name], **asdict(row)} for row in rows]
+        points = [summary.to_dict() for summary in summaries]
         print(
             json.dumps({"format": FORMAT, "sweep": str(folder.path), **plan.to_dict(), "runs": runs, "points": points})
         )
@@ -115,6 +117,7 @@ def execute(
         raise PlanError(f"--workers must be between 1 and {MAX_WORKERS}, not {workers}")
     executor = make_executor(workers, cluster)
     try:
+        check_memory(plan.runs(), executor.memory_room())
         folder = SweepFolder.open(out) if resume else SweepFolder.create(out, plan)
     except BaseException:
         executor.shutdown(wait=False, cancel_futures=True)
@@ -127,5 +130,6 @@ def execute(
         progress.close()
     if runner.signal is not None:
         kept = sum(row.state in DONE_STATES for row in runner.rows.values())
-        print(f"tui-lstm: stopped; {kept} runs done in {folder.path}, add --resume to finish", file=sys.stderr)
+        resume = f"tui-lstm sweep --out {folder.path} --resume"
+        print(f"tui-lstm: stopped with {kept} runs done; {resume} finishes the sweep", file=sys.stderr)
     return folder, list(runner.rows.values()), status

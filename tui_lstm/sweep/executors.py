@@ -25,7 +25,7 @@ import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from tui_lstm.resources import available
+from tui_lstm import resources
 
 _SWEEP_STOP = None  # in a pool's worker process: the sweep's stop event, set up at its start
 
@@ -102,7 +102,7 @@ class LocalPool:
         self._stop.set()
 
     def memory_room(self) -> int | None:
-        room = available()
+        room = resources.available()
         return None if room is None else room // self.workers
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:

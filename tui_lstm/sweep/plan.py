@@ -119,9 +119,12 @@ class SweepPlan:
     seeds: tuple[int, ...]
     until_exact: bool = False
 
-    @property
-    def base(self) -> TrainConfig:
-        return preset(self.preset, **self.overrides)
+    def base(self) -> dict:
+        """Every setting before the grid's: the preset's, with the flags given. Not checked
+        as a config: a grid axis may be what makes it valid (--backend keras with a grid
+        over state_noise)."""
+        defaults = {f.name: f.default for f in fields(TrainConfig)}
+        return {**defaults, **PRESETS[self.preset], "preset": self.preset, **self.overrides}
 
     def runs(self) -> list[PlannedRun]:
         """Every run, grid points in order (the last axis fastest), each point's seeds together."""
@@ -154,7 +157,7 @@ class SweepPlan:
         return {
             "preset": self.preset,
             "overrides": self.overrides,
-            "base": {f.name: getattr(self.base, f.name) for f in fields(TrainConfig)},
+            "base": self.base(),
             "grid": {name: list(values) for name, values in self.grid.items()},
             "seeds": list(self.seeds),
             "until_exact": self.until_exact,

@@ -78,7 +78,6 @@ class SweepRunner:
     def run(self) -> int:
         """Run what is not done yet; the exit status (0: every run finished or diverged)."""
         runs = self.folder.plan.runs()
-        check_memory(runs, self.executor.memory_room())
         self.rows = self.folder.start(runs)
         todo = [run for run in runs if run.name not in self.rows]
         tally = Tally(len(runs), skipped=len(self.rows), workers=self.executor.workers)
