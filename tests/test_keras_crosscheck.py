@@ -83,3 +83,19 @@ def test_losses_agree(keras, loss):
     numpy_loss = make_loss(loss, LAYOUT["numbers"].bit_exponents(config.bits))
     keras_loss = np.mean(make_keras_loss(keras, config)(y, numpy_loss.probabilities(logits)))
     assert float(keras_loss) == pytest.approx(numpy_loss(logits, y)[0], rel=1e-6)
+
+
+def test_adam_takes_the_steps_keras_takes(keras):
+    from tui_lstm.nn.optim import Adam
+
+    rng = np.random.default_rng(5)
+    params = rng.standard_normal(40)
+    grads = [rng.standard_normal(40) for _ in range(8)]
+    variable = keras.Variable(params.copy())
+    theirs = keras.optimizers.Adam(learning_rate=0.02)
+    ours, updated = Adam(0.02), params.copy()
+    for g in grads:
+        theirs.apply_gradients([(keras.ops.convert_to_tensor(g), variable)])
+        ours.step(updated, g)
+    # Keras takes 1 - beta_2**t with beta_2 as a float32 (0.99900001): 6e-6 of the step size
+    np.testing.assert_allclose(updated, keras.ops.convert_to_numpy(variable), rtol=5e-5, atol=1e-9)

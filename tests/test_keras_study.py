@@ -35,7 +35,7 @@ def test_cli_json(tmp_path, monkeypatch, capsys, backend_preset):
     assert main(args) == 0
     captured = capsys.readouterr()
     result = json.loads(captured.out)
-    assert result["format"] == 1 and result["config"]["backend"] == preset(backend_preset).backend
+    assert result["format"] == 2 and result["config"]["backend"] == preset(backend_preset).backend
     assert [row["samples"] for row in result["rows"]] == [16, 32]
     assert set(result["rows"][0]) == {
         "samples",

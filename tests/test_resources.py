@@ -7,7 +7,7 @@ from functools import partial
 
 import pytest
 
-from tui_lstm import evaluate, training
+from tui_lstm import evaluate, resources, training
 from tui_lstm.config import preset
 from tui_lstm.resources import estimate, too_big
 from tui_lstm.session import Session
@@ -28,7 +28,7 @@ def test_the_estimate_errs_high_but_not_by_much(monkeypatch, config):
     Session().train(config)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert 0.8 * peak <= sum(estimate(config).values()) <= 3 * peak
+    assert 0.8 * peak <= resources.peak(estimate(config)) <= 2 * peak
 
 
 def test_a_run_that_cannot_fit_names_its_setting():

@@ -20,6 +20,7 @@ from tui_lstm.session import Session
 from tui_lstm.task import exhaustive_pairs
 
 FORMAT_0 = Path(__file__).parent / "fixtures" / "runs" / "format0-numpy"
+FORMAT_1 = Path(__file__).parent / "fixtures" / "runs" / "format1-numpy"  # written by b726da6
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,7 @@ def test_round_trip(saved):
 def test_a_folder_saved_now_says_its_format(saved):
     _, _, directory = saved
     for name in (CONFIG, SUMMARY):
-        assert json.loads((directory / name).read_text())["format"] == FORMAT == 1
+        assert json.loads((directory / name).read_text())["format"] == FORMAT == 2
 
 
 def test_format_0_is_read_with_its_stated_defaults():
@@ -81,6 +82,31 @@ def test_format_0_evaluates_and_predicts(capsys):
     a, b = first.split(" : ")[1].split(" = ")[0].split(" + ")
     assert main(["predict", str(FORMAT_0), a, b]) == 0
     assert "num0 : " + capsys.readouterr().out.strip() == first
+
+
+def test_format_1_is_read_with_its_stated_defaults():
+    """Before format 2 every epoch scored every pair, and history.csv had no column for it."""
+    run = load_run(FORMAT_1)
+    assert json.loads((FORMAT_1 / CONFIG).read_text())["format"] == 1
+    assert run.config.eval_every == 1 and run.config.bits == 4 and len(run.record.history) == 12
+    assert all(row.eval_exact_accuracy is None for row in run.record.history)
+    assert run.record.provenance["tui_lstm"] == "0.1.0" and run.record.training_state
+
+
+def test_format_1_continues_exactly_as_saved(tmp_path):
+    """Its training state still takes the run on: two more epochs from the fixture are the
+    epochs a continued run of today's engine trains (the same again from a copy)."""
+    runs = []
+    for name in ("a", "b"):
+        copy = tmp_path / name
+        copy.mkdir()
+        for p in FORMAT_1.iterdir():
+            (copy / p.name).write_bytes(p.read_bytes())
+        session = Session()
+        saved = session.open(copy)
+        runs.append(session.train(saved.config.replace(epochs=14)).history)
+    assert len(runs[0]) == 14 and runs[0] == runs[1]
+    assert runs[0][:12] == tuple(load_run(FORMAT_1).record.history)
 
 
 def newer_format(source: Path, target: Path, name: str) -> Path:

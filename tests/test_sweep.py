@@ -183,7 +183,7 @@ def test_a_sweep_writes_its_plan_a_run_folder_per_run_and_a_row_each(swept):
     assert {path.name for path in out.iterdir() if path.is_dir()} == names
     plan = json.loads((out / SWEEP).read_text())
     assert plan["grid"] == {"cell": ["lstm", "gru"], "hidden": [4, 8]} and plan["seeds"] == [0, 1]
-    assert plan["base"]["epochs"] == 2 and plan["format"] == 1
+    assert plan["base"]["epochs"] == 2 and plan["format"] == 2
     rows = rows_of(out)
     assert sorted(row["name"] for row in rows) == sorted(names)
     for row in rows:  # each row is its run's folder

@@ -94,6 +94,27 @@ def test_until_exact_stops_early():
     assert summary.eval_exact_accuracy == 1.0
 
 
+def test_every_pair_is_scored_every_eval_every_epochs_and_after_the_last():
+    trainer = Trainer(preset("fast", epochs=8, samples=64, eval_every=3))
+    seen = []
+    trainer.on_event = lambda event: isinstance(event, EpochDone) and seen.append(event.eval_exact_accuracy)
+    trainer.run()
+    scored = [row.epoch for row in trainer.history if row.eval_exact_accuracy is not None]
+    assert scored == [3, 6, 8]  # and the history says so, as each epoch's event did
+    assert [figure is not None for figure in seen] == [epoch in scored for epoch in range(1, 9)]
+
+
+def test_until_exact_checks_only_the_scored_epochs():
+    every = Trainer(preset("fast", epochs=200), until_exact=True)
+    every.run()
+    first = every.summary.epochs_run
+    sparse = Trainer(preset("fast", epochs=200, eval_every=first + 1), until_exact=True)
+    sparse.run()
+    assert sparse.summary.epochs_run % (first + 1) == 0  # stopped on a scored epoch, not the first exact one
+    unscored = [dataclasses.replace(row, eval_exact_accuracy=None) for row in every.history]
+    assert sparse.history[:first] == unscored  # the same training until then
+
+
 DIVERGING = dict(
     cell="rnn",
     activation="relu",

@@ -117,6 +117,25 @@ async def test_pause_and_resume():
         await wait_until(pilot, lambda: not app.live)
 
 
+async def test_the_status_line_says_at_which_epoch_all_pairs_were_last_scored():
+    app = TuiLstmApp(LONG.replace(eval_every=2))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        await wait_until(pilot, lambda: len(app.trainer.history) >= 3)
+        await pilot.press("p")
+        await pilot.pause(0.5)  # the epoch being measured lands
+        last = len(app.trainer.history)
+        await wait_until(pilot, lambda: len(app.board.history) == last)  # and is drawn
+        if last % 2:  # the figure is of the epoch before the last whole one
+            assert f"all pairs {app.trainer.history[last - 2].eval_exact_accuracy:.2%} (epoch {last - 1})" in status(
+                app
+            )
+        else:
+            assert "all pairs" in status(app) and "(epoch" not in status(app)
+        await pilot.press("x")
+        await wait_until(pilot, lambda: not app.live)
+
+
 async def test_stop_ends_the_run_and_unlocks_the_fields():
     app = TuiLstmApp(LONG)
     async with app.run_test(size=SIZE) as pilot:

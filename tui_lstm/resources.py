@@ -15,9 +15,10 @@ What is counted, for the NumPy engine (float64 data, float32 network):
   chunks of about EVAL_FLOATS floats);
 - the model: its float32 parameters six times over (weights, gradients, Adam's two
   moments, the snapshot kept against divergence, and a spare for temporaries).
-It errs high rather than low: against tracemalloc's peak for small configs it is 0.9 to
-3 times the measured figure (tests/test_resources.py), close for the LSTM and the big
-parts, generous for the GRU's batch. The memory available is the cgroup's limit where
+A batch and the evaluation never coexist, so only the larger counts (``peak``). It errs
+high rather than low: against tracemalloc's peak for small configs it is 0.9 to 2 times
+the measured figure (tests/test_resources.py), close for the LSTM and the big parts,
+generous for the GRU's batch. The memory available is the cgroup's limit where
 there is one, else MemAvailable.
 """
 
@@ -53,6 +54,13 @@ def estimate(config: TrainConfig) -> dict[str, int]:
     }
 
 
+def peak(parts: dict[str, int]) -> int:
+    """The bytes held at once: every part, but a training batch's arrays and the
+    evaluation's forward pass never at the same time (the batch is freed when its epoch
+    ends, before the pairs are scored), so only the larger of those two counts."""
+    return sum(parts.values()) - min(parts["batch_size"], parts["bits"])
+
+
 def available() -> int | None:
     """Bytes this process may still use: the cgroup's limit, or MemAvailable; None if unknown."""
     for limit_file, usage_file in (
@@ -79,7 +87,7 @@ def too_big(config: TrainConfig, room: int | None = None) -> tuple[str, str] | N
     else None. ``room``: the bytes available (default: as ``available()`` finds them)."""
     room = available() if room is None else room
     parts = estimate(config)
-    total = sum(parts.values())
+    total = peak(parts)
     if room is None or total <= room:
         return None
     name = max(parts, key=parts.get)

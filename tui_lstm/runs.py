@@ -26,7 +26,10 @@ summary.json; a folder without one is format 0. Each format is read with these d
        whether those pairs were every pair of the width, and provenance is empty;
        config.json had no checkpoint_every, read as its default (10); there was no
        training_state.npz, so such a run continues with fresh optimizer moments.
-    1  as written now.
+    1  (tui-lstm 0.1.0, session 3) config.json had no eval_every, read as 1 (every
+       epoch scored every pair, as runs then did); history.csv had no
+       eval_exact_accuracy column, read as not measured.
+    2  as written now.
 """
 
 from __future__ import annotations
@@ -56,8 +59,9 @@ from tui_lstm.record import RunRecord
 from tui_lstm.task import LAYOUT
 from tui_lstm.training import EpochMetrics, RunSummary
 
-FORMAT = 1  # of the folders written now; every earlier one is read too
+FORMAT = 2  # of the folders written now; every earlier one is read too
 CONFIG, HISTORY, RESULTS, SUMMARY = "config.json", "history.csv", "results.txt", "summary.json"
+NOTE = "note.json"  # the user's note and tags, written after the save (see catalog.py); a re-save keeps it
 TRAINING_STATE = "training_state.npz"
 FORMAT_0_NAMES = {
     "exhaustive_exact_accuracy": "eval_exact_accuracy",
@@ -92,7 +96,7 @@ def _reason(error: OSError) -> str:
 
 
 @contextmanager
-def _refusing(path: Path, doing: str) -> Iterator[None]:
+def refusing(path: Path, doing: str) -> Iterator[None]:
     """Any OSError inside as one line naming the path: 'runs/x: cannot write there (read-only file system)'."""
     try:
         yield
@@ -116,7 +120,7 @@ def write_atomically(path: Path, data: bytes) -> None:
     file, then renamed onto it, so a reader sees the old bytes or the new, never part."""
     path = Path(path)
     temporary = path.parent / f"{PARTIAL}{os.getpid()}-{secrets.token_hex(4)}-{path.name}"
-    with _refusing(path, "cannot write there"):
+    with refusing(path, "cannot write there"):
         try:
             _write_file(temporary, data)
             os.replace(temporary, path)
@@ -124,10 +128,10 @@ def write_atomically(path: Path, data: bytes) -> None:
             with suppress(OSError):
                 os.unlink(temporary)
             raise
-        _sync_folder(path.parent)
+        sync_folder(path.parent)
 
 
-def _sync_folder(path: Path) -> None:
+def sync_folder(path: Path) -> None:
     """Put a folder's entries (its new files, a rename into it) on the disk."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -141,7 +145,9 @@ def write_history(path: Path, history) -> None:
     writer = csv.writer(text)
     writer.writerow(EpochMetrics.COLUMNS)
     for row in history:
-        writer.writerow([repr(getattr(row, column)) for column in EpochMetrics.COLUMNS])
+        writer.writerow(
+            ["" if (value := getattr(row, column)) is None else repr(value) for column in EpochMetrics.COLUMNS]
+        )
     _write_file(path, text.getvalue().encode())
 
 
@@ -164,13 +170,13 @@ def _write_run(folder: Path, record: RunRecord) -> None:
     if record.training_state:
         _write_file(folder / TRAINING_STATE, record.training_state)
     _write_file(folder / SUMMARY, _json_bytes(summary_figures(record)))
-    _sync_folder(folder)
+    sync_folder(folder)
 
 
 def check_writable(directory: Path) -> None:
     """Refuse a target other than nothing or an empty folder: nothing saved is written over,
     and the rename that completes a save replaces an empty folder only (not a link to one)."""
-    with _refusing(directory, "cannot write there"):
+    with refusing(directory, "cannot write there"):
         try:
             mode = os.lstat(directory).st_mode
         except FileNotFoundError:
@@ -190,7 +196,7 @@ def _make_partial(target: Path) -> Path:
     id, so a save that was killed is known for what it is."""
     stem = target.name.encode()[:100].decode(errors="ignore")
     partial = target.parent / f"{PARTIAL}{os.getpid()}-{secrets.token_hex(4)}-{stem}"
-    with _refusing(target, "cannot write there"):
+    with refusing(target, "cannot write there"):
         partial.mkdir()
     return partial
 
@@ -203,8 +209,8 @@ def _rename_into_place(partial: Path, target: Path) -> None:
         if error.errno in (errno.ENOTEMPTY, errno.EEXIST):
             raise RunError(f"{target} already exists and is not empty; choose another folder") from None
         raise RunError(f"{target}: cannot write there ({_reason(error)})") from None
-    with _refusing(target, "cannot write there"):
-        _sync_folder(target.parent)
+    with refusing(target, "cannot write there"):
+        sync_folder(target.parent)
 
 
 def _in_partial(target: Path, write) -> None:
@@ -212,7 +218,7 @@ def _in_partial(target: Path, write) -> None:
     failure (a Ctrl+C too) the partial folder goes, and ``target`` is as it was."""
     partial = _make_partial(target)
     try:
-        with _refusing(target, "cannot save there"):
+        with refusing(target, "cannot save there"):
             write(partial)
         _rename_into_place(partial, target)
     except BaseException:
@@ -254,7 +260,7 @@ def save_run(directory: Path, record: RunRecord) -> Path:
     it, renamed onto it when complete. ``directory`` must be absent or an empty folder."""
     directory = Path(directory)
     check_writable(directory)
-    with _refusing(directory, "cannot write there"):
+    with refusing(directory, "cannot write there"):
         directory.parent.mkdir(parents=True, exist_ok=True)
     clean_leftovers(directory.parent)
     _in_partial(directory, lambda partial: _write_run(partial, record))
@@ -273,11 +279,14 @@ def replace_run(directory: Path, record: RunRecord) -> Path:
     partial = _make_partial(directory)
     old = directory.parent / f"{REPLACED}{os.getpid()}-{secrets.token_hex(4)}-{directory.name}"
     try:
-        with _refusing(directory, "cannot save there"):
+        with refusing(directory, "cannot save there"):
             _write_run(partial, record)
+            if _exists(directory / NOTE):  # the user's, not the run's: it stays with the run
+                _write_file(partial / NOTE, read_text(directory / NOTE, JSON_LIMIT).encode())
+                sync_folder(partial)
             os.rename(directory, old)
         try:
-            with _refusing(directory, "cannot save there"):
+            with refusing(directory, "cannot save there"):
                 os.rename(partial, directory)
         except BaseException:
             os.rename(old, directory)  # the old run back where it was
@@ -296,7 +305,7 @@ def reserve_run_dir(directory: Path) -> Path:
     once, with an empty partial folder, so a parent that takes no new folder is found too."""
     directory = Path(directory)
     check_writable(directory)
-    with _refusing(directory, "cannot write there"):
+    with refusing(directory, "cannot write there"):
         directory.mkdir(parents=True, exist_ok=True)
     _in_partial(directory, lambda partial: None)
     return directory
@@ -312,7 +321,7 @@ def fresh_run_dir(base: Path, config: TrainConfig) -> Path:
     """A new empty folder ``base/<preset>-seed<seed>``, or with -2, -3, ... if that is taken:
     each made with an exclusive mkdir, so runs started together never share one."""
     base = Path(base)
-    with _refusing(base, "cannot write there"):
+    with refusing(base, "cannot write there"):
         base.mkdir(parents=True, exist_ok=True)
     clean_leftovers(base)
     stem = f"{safe_name(config.preset)}-seed{config.seed}"
@@ -333,7 +342,7 @@ def fresh_run_dir(base: Path, config: TrainConfig) -> Path:
 def rescue_run(record: RunRecord) -> Path:
     """Keep a run whose own folder could not be written where it can be recovered: a new
     folder in the temporary directory, written the same whole-or-nothing way."""
-    with _refusing(Path(tempfile.gettempdir()), "cannot write there"):
+    with refusing(Path(tempfile.gettempdir()), "cannot write there"):
         folder = Path(tempfile.mkdtemp(prefix=UNSAVED))
     try:
         return save_run(folder, record)
@@ -360,7 +369,7 @@ def list_runs(base: Path) -> list[Path]:
 def _read_file(path: Path, limit: int, what: str = "file") -> bytes:
     """A regular file's bytes, at most ``limit`` of them. A FIFO or a device is refused
     before a read (it is opened without blocking), a larger file after ``limit`` bytes."""
-    with _refusing(path, "cannot read it"):
+    with refusing(path, "cannot read it"):
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
         except FileNotFoundError:
@@ -377,7 +386,7 @@ def _read_file(path: Path, limit: int, what: str = "file") -> bytes:
     return data
 
 
-def _read_text(path: Path, limit: int) -> str:
+def read_text(path: Path, limit: int) -> str:
     try:
         return _read_file(path, limit).decode()
     except UnicodeDecodeError as error:
@@ -387,7 +396,7 @@ def _read_text(path: Path, limit: int) -> str:
 def read_json(path: Path) -> dict:
     """A JSON object from a file of at most JSON_LIMIT bytes; RunError for anything else."""
     try:
-        data = json.loads(_read_text(path, JSON_LIMIT))
+        data = json.loads(read_text(path, JSON_LIMIT))
     except json.JSONDecodeError as error:
         raise RunError(f"{path}: not valid JSON ({error})") from None
     except RecursionError:
@@ -411,20 +420,24 @@ def _shown(value) -> str:
 
 
 def read_history(path: Path) -> list[EpochMetrics]:
-    rows = csv.reader(io.StringIO(_read_text(path, TEXT_LIMIT), newline=""))
+    """The rows of history.csv, of any format (before format 2 it had no eval_exact_accuracy)."""
+    rows = csv.reader(io.StringIO(read_text(path, TEXT_LIMIT), newline=""))
     try:
-        if tuple(next(rows, ())) != EpochMetrics.COLUMNS:
+        columns = tuple(next(rows, ()))
+        if columns not in (EpochMetrics.COLUMNS, EpochMetrics.COLUMNS[:-1]):
             raise RunError(f"{path}: expected the columns {', '.join(EpochMetrics.COLUMNS)}")
-        return [_epoch_row(path, rows.line_num, row) for row in rows]
+        return [_epoch_row(path, rows.line_num, row, len(columns)) for row in rows]
     except csv.Error as error:
         raise RunError(f"{path}: line {rows.line_num}: {error}") from None
 
 
-def _epoch_row(path: Path, line: int, row: list[str]) -> EpochMetrics:
-    if len(row) != len(EpochMetrics.COLUMNS):
-        raise RunError(f"{path}: line {line} has {len(row)} fields, not {len(EpochMetrics.COLUMNS)}")
+def _epoch_row(path: Path, line: int, row: list[str], width: int) -> EpochMetrics:
+    if len(row) != width:
+        raise RunError(f"{path}: line {line} has {len(row)} fields, not {width}")
     try:
-        return EpochMetrics(int(row[0]), *(float(value) for value in row[1:]))
+        measured = [float(value) for value in row[1:8]]
+        scored = float(row[8]) if width > 8 and row[8] else None  # empty in the epochs that did not score
+        return EpochMetrics(int(row[0]), *measured, scored)
     except ValueError:
         raise RunError(f"{path}: line {line} is not numbers: {_shown(','.join(row))}") from None
 
@@ -432,8 +445,11 @@ def _epoch_row(path: Path, line: int, row: list[str]) -> EpochMetrics:
 def load_config(directory: Path) -> TrainConfig:
     path = Path(directory) / CONFIG
     data = read_json(path)
-    if _format_of(path, data) == 0:
+    number = _format_of(path, data)
+    if number == 0:
         data.setdefault("checkpoint_every", FIELD["checkpoint_every"].default)
+    if number <= 1:
+        data.setdefault("eval_every", 1)
     try:
         return TrainConfig.from_dict(data)
     except (ConfigError, TypeError) as error:
@@ -494,7 +510,7 @@ def _exists(path: Path) -> bool:
 
 def _check_complete(directory: Path) -> None:
     """A run folder, and a whole run: summary.json is written last, so a save cut short has none."""
-    with _refusing(directory, "cannot read it"):
+    with refusing(directory, "cannot read it"):
         if not _exists(directory / CONFIG):
             raise RunError(f"{directory}: not a run folder (no {CONFIG})")
         if not _exists(directory / SUMMARY):
@@ -519,7 +535,7 @@ def load_run(directory: Path) -> SavedRun:
     _check_complete(directory)
     config = load_config(directory)
     history = read_history(directory / HISTORY)
-    results = _read_text(directory / RESULTS, TEXT_LIMIT).splitlines()
+    results = read_text(directory / RESULTS, TEXT_LIMIT).splitlines()
     state, summary, provenance = load_summary(directory / SUMMARY, config)
     model_path = directory / BACKENDS[config.backend].model_file
     model = _read_file(model_path, model_size_limit(config), "model file")

@@ -7,6 +7,7 @@ into progress lines. Nothing here knows which.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,8 +39,19 @@ class EpochMetrics:
     exact_accuracy: float  # train sums entirely right
     val_exact_accuracy: float
     lr: float
+    eval_exact_accuracy: float | None = None  # on every evaluation pair, in the epochs that score them
 
-    COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "exact_accuracy", "val_exact_accuracy", "lr")
+    COLUMNS = (
+        "epoch",
+        "loss",
+        "accuracy",
+        "val_loss",
+        "val_accuracy",
+        "exact_accuracy",
+        "val_exact_accuracy",
+        "lr",
+        "eval_exact_accuracy",
+    )
 
 
 @dataclass(frozen=True)
@@ -131,11 +143,13 @@ class Trainer:
         self.outcome: str | None = None
         self._last_eval: Scores | None = None  # of the newest kept model, if measured
 
-    @property
-    def eval_each_epoch(self) -> bool:
-        """The evaluation pairs are scored after each epoch where they are few enough to
-        list, or where the run stops once they are all right (a continued run may ask)."""
-        return self.until_exact or self.config.bits <= EXHAUSTIVE_MAX_WIDTH
+    def scores(self, epoch: int) -> bool:
+        """Whether the evaluation pairs are scored after ``epoch``: every ``eval_every``
+        epochs (and after the last) where they are few enough to list, or where the run
+        stops once they are all right (a continued run may ask). Counted in epochs, never
+        in seconds, so that a run does not depend on how busy the machine is."""
+        every_pair = self.until_exact or self.config.bits <= EXHAUSTIVE_MAX_WIDTH
+        return every_pair and (epoch % self.config.eval_every == 0 or epoch == self.config.epochs)
 
     @property
     def stopwatch(self) -> Stopwatch:
@@ -220,10 +234,11 @@ class Trainer:
             if not math.isfinite(metrics.val_loss):
                 return self._diverged(good, epoch, f"test loss became {metrics.val_loss}")
             good = self.backend.snapshot()
+            self._last_eval = self._eval() if self.scores(epoch) else None
+            exact = None if self._last_eval is None else self._last_eval.exact_accuracy
+            metrics = dataclasses.replace(metrics, eval_exact_accuracy=exact)
             self.history.append(metrics)
             summary.epochs_run = epoch
-            self._last_eval = self._eval() if self.eval_each_epoch else None
-            exact = None if self._last_eval is None else self._last_eval.exact_accuracy
             rate = cfg.samples / max(seconds, 1e-9)
             self.on_event(EpochDone(metrics, cfg.epochs, clock.seconds, rate, predictions, exact))
             if cfg.halve_lr_on_rise and len(self.history) > 1 and metrics.loss > self.history[-2].loss:

@@ -115,6 +115,7 @@ class NumpyBackend:
     @DIVERGING_QUIETLY
     def fit_epoch(self, epoch, data, order, batch_size, control, on_batch):
         net, loss_fn, optimizer = self.network, self.loss, self.optimizer
+        grads = np.empty_like(net.flat)  # each batch's gradient, laid out like the parameters
         outputs = np.zeros((len(data), net.head.n_out * (data.x.shape[0] if net.head.per_step else 1)))
         total, seen = 0.0, 0
         noise = self._epoch_noise(self.config.state_noise_at(epoch), data.x.shape[0], len(order))
@@ -125,7 +126,7 @@ class NumpyBackend:
             batch_noise = None if noise is None else noise[:, start : start + batch_size]
             logits, cache = net.forward(data.x[:, rows], batch_noise)
             loss, dlogits = loss_fn(logits, data.y[rows])
-            grads = net.flatten(net.backward(dlogits, cache))
+            net.backward(dlogits, cache, out=grads)
             if self.config.clip:
                 clip_global_norm(grads, self.config.clip)
             optimizer.lr = control.lr

@@ -69,11 +69,12 @@ class Cell:
     def recurrent_weights(self, p: dict) -> np.ndarray:
         return p["W"][self.n_in :]  # (H, G*H)
 
-    def weight_grads(self, x: np.ndarray, dz: np.ndarray, dW_h: np.ndarray) -> dict:
-        """Gradients of W and b from the pre-activation gradient dz (T, B, G*H)."""
+    def weight_grads(self, x: np.ndarray, dz: np.ndarray, out: dict) -> None:
+        """Write the gradients of W's input rows and of b, from the pre-activation
+        gradient dz (T, B, G*H), into ``out``; the recurrent rows are the cell's own."""
         g = dz.shape[-1]
-        dW_x = x.reshape(-1, self.n_in).T @ dz.reshape(-1, g)  # (D, G*H)
-        return {"W": np.vstack([dW_x, dW_h]), "b": dz.sum(axis=(0, 1))}
+        np.matmul(x.reshape(-1, self.n_in).T, dz.reshape(-1, g), out=out["W"][: self.n_in])  # (D, G*H)
+        dz.sum(axis=(0, 1), out=out["b"])
 
     def zeros(self, x: np.ndarray) -> np.ndarray:
         return np.zeros((x.shape[1], self.n_hidden), dtype=x.dtype)
@@ -87,8 +88,14 @@ class Cell:
         """
         raise NotImplementedError
 
-    def backward(self, p: dict, dh: np.ndarray, cache: dict) -> dict:
-        """dL/dh (T, B, H) for every step's output -> gradients of W and b."""
+    def backward(self, p: dict, dh: np.ndarray, cache: dict, out: dict) -> None:
+        """dL/dh (T, B, H) for every step's output -> the gradients of W and b, written
+        into ``out`` (arrays shaped like the parameters).
+
+        The state before the first step is zero, so nothing flows back into it and its
+        recurrent products are skipped: for the two steps of the numbers layout that is
+        half of the recurrent work.
+        """
         raise NotImplementedError
 
 
@@ -96,6 +103,20 @@ def step_noise(noise: np.ndarray | None, t: int):
     return 0.0 if noise is None else noise[t]
 
 
+def recurrent(t: int, a: np.ndarray, W: np.ndarray):
+    """``a @ W`` for a product with the state before step ``t`` (forward) or into it
+    (backward); 0 at the first step, whose state is zero, so the product is skipped."""
+    return 0.0 if t == 0 else a @ W
+
+
 def previous(states: np.ndarray) -> np.ndarray:
     """(T, B, H) states -> the state before each step: zeros, s_0, ..., s_{T-2}."""
     return np.concatenate([np.zeros_like(states[:1]), states[:-1]])
+
+
+def recurrent_weight_grad(inputs: np.ndarray, dz: np.ndarray, out: np.ndarray) -> None:
+    """out = the sum over steps t >= 1 of inputs_t.T @ dz_t, (H, n): the gradient of a
+    recurrent weight block. ``inputs`` (T - 1, B, H) are what the block multiplied at
+    steps 1 .. T - 1 (at step 0 it multiplied the zero state); ``dz`` (T, B, n)."""
+    H, n = inputs.shape[-1], dz.shape[-1]
+    out[...] = inputs.reshape(-1, H).T @ dz[1:].reshape(-1, n)

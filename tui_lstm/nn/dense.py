@@ -25,14 +25,17 @@ class Dense:
         z = h @ p["W"] + p["b"]  # (T, B, K)
         return z.transpose(1, 0, 2).reshape(h.shape[1], -1)
 
-    def backward(self, p: dict, dlogits: np.ndarray, h: np.ndarray) -> tuple[dict, np.ndarray]:
-        """dL/dlogits -> (gradients of W and b, dL/dh of shape (T, B, H))."""
+    def backward(self, p: dict, dlogits: np.ndarray, h: np.ndarray, out: dict) -> np.ndarray:
+        """dL/dlogits -> dL/dh of shape (T, B, H); the gradients of W and b go into ``out``."""
         dh = np.zeros_like(h)
         if not self.per_step:
             dh[-1] = dlogits @ p["W"].T
-            return {"W": h[-1].T @ dlogits, "b": dlogits.sum(axis=0)}, dh
+            np.matmul(h[-1].T, dlogits, out=out["W"])
+            dlogits.sum(axis=0, out=out["b"])
+            return dh
         T, B, H = h.shape
         dz = dlogits.reshape(B, T, self.n_out).transpose(1, 0, 2)  # (T, B, K)
-        dh[:] = dz @ p["W"].T
-        grads = {"W": h.reshape(-1, H).T @ dz.reshape(-1, self.n_out), "b": dz.sum(axis=(0, 1))}
-        return grads, dh
+        np.matmul(dz, p["W"].T, out=dh)
+        np.matmul(h.reshape(-1, H).T, dz.reshape(-1, self.n_out), out=out["W"])
+        dz.sum(axis=(0, 1), out=out["b"])
+        return dh

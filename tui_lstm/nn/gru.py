@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from tui_lstm.nn.activations import sigmoid
-from tui_lstm.nn.cell import Cell, KerasLayer, previous, step_noise
+from tui_lstm.nn.cell import Cell, KerasLayer, previous, recurrent, recurrent_weight_grad, step_noise
 
 
 class GRU(Cell):
@@ -33,30 +33,29 @@ class GRU(Cell):
         z, r, n, h = (np.empty(zx.shape[:2] + (H,), dtype=zx.dtype) for _ in range(4))
         h_prev = self.zeros(x)
         for t in range(T):
-            zr = sigmoid(zx[t, :, : 2 * H] + h_prev @ W_h[:, : 2 * H])  # (B, 2H)
+            zr = sigmoid(zx[t, :, : 2 * H] + recurrent(t, h_prev, W_h[:, : 2 * H]))  # (B, 2H)
             z[t], r[t] = zr[:, :H], zr[:, H:]
-            n[t] = self.act.forward(zx[t, :, 2 * H :] + (r[t] * h_prev) @ W_h[:, 2 * H :])
+            n[t] = self.act.forward(zx[t, :, 2 * H :] + recurrent(t, r[t] * h_prev, W_h[:, 2 * H :]))
             h_prev = h[t] = (1 - z[t]) * h_prev + z[t] * n[t] + step_noise(noise, t)
         return h, {"x": x, "z": z, "r": r, "n": n, "h": h}
 
-    def backward(self, p, dh, cache):
+    def backward(self, p, dh, cache, out):
         H = self.n_hidden
         z, r, n, h = cache["z"], cache["r"], cache["n"], cache["h"]
         h_before = previous(h)
         W_h = self.recurrent_weights(p)
-        W_hzr, W_hn = W_h[:, : 2 * H], W_h[:, 2 * H :]
+        W_hzr_T, W_hn_T = W_h[:, : 2 * H].T, W_h[:, 2 * H :].T
         dz_all = np.empty(h.shape[:2] + (3 * H,), dtype=h.dtype)  # (T, B, 3H)
         dh_next = np.zeros_like(h[0])
         for t in reversed(range(h.shape[0])):
             dh_t = dh[t] + dh_next
             dn = dh_t * z[t] * self.act.grad_from_output(n[t])
-            d_rh = dn @ W_hn.T  # dL/d(r * h_prev)
+            d_rh = recurrent(t, dn, W_hn_T)  # dL/d(r * h_prev)
             dz_all[t, :, :H] = dh_t * (n[t] - h_before[t]) * z[t] * (1 - z[t])
             dz_all[t, :, H : 2 * H] = d_rh * h_before[t] * r[t] * (1 - r[t])
             dz_all[t, :, 2 * H :] = dn
-            dh_next = dh_t * (1 - z[t]) + d_rh * r[t] + dz_all[t, :, : 2 * H] @ W_hzr.T
-        h_prev = h_before.reshape(-1, H)
-        rh_prev = (r * h_before).reshape(-1, H)
-        dz_flat = dz_all.reshape(-1, 3 * H)
-        dW_h = np.hstack([h_prev.T @ dz_flat[:, : 2 * H], rh_prev.T @ dz_flat[:, 2 * H :]])
-        return self.weight_grads(cache["x"], dz_all, dW_h)
+            dh_next = dh_t * (1 - z[t]) + d_rh * r[t] + recurrent(t, dz_all[t, :, : 2 * H], W_hzr_T)
+        W = out["W"][self.n_in :]
+        recurrent_weight_grad(h[:-1], dz_all[:, :, : 2 * H], W[:, : 2 * H])
+        recurrent_weight_grad(r[1:] * h[:-1], dz_all[:, :, 2 * H :], W[:, 2 * H :])
+        self.weight_grads(cache["x"], dz_all, out)

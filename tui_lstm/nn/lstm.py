@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from tui_lstm.nn.activations import sigmoid
-from tui_lstm.nn.cell import Cell, KerasLayer, previous
+from tui_lstm.nn.cell import Cell, KerasLayer, recurrent, recurrent_weight_grad
 
 
 class LSTM(Cell):
@@ -33,34 +33,38 @@ class LSTM(Cell):
 
     def forward(self, p, x, noise=None):
         T, B, H = x.shape[0], x.shape[1], self.n_hidden
-        z = self.project_inputs(p, x)  # (T, B, 4H)
+        z = self.project_inputs(p, x)  # (T, B, 4H), the pre-activations once the recurrence is added
         W_h = self.recurrent_weights(p)
         gates = np.empty((T, B, 4, H), dtype=z.dtype)  # activated i, f, g, o
         c = np.empty((T, B, H), dtype=z.dtype)
         c_act = np.empty_like(c)  # act(c)
         h = np.empty_like(c)
-        h_prev, c_prev = self.zeros(x), self.zeros(x)
         for t in range(T):
-            zt = (z[t] + h_prev @ W_h).reshape(B, 4, H)
-            a = gates[t]  # (B, 4, H)
-            sigmoid(zt, out=a)
-            self.act.forward(zt[:, 2], out=a[:, 2])
-            c_prev = np.add(a[:, 1] * c_prev, a[:, 0] * a[:, 2], out=c[t])
+            if t:  # the state before the first step is zero
+                z[t] += h[t - 1] @ W_h
+            zt, a = z[t].reshape(B, 4, H), gates[t]
+            sigmoid(zt[:, :2], out=a[:, :2])  # i, f
+            sigmoid(zt[:, 3], out=a[:, 3])  # o
+            self.act.forward(zt[:, 2], out=a[:, 2])  # g
+            np.multiply(a[:, 0], a[:, 2], out=c[t])  # c_t = i * g + f * c_{t-1}
+            if t:
+                c[t] += a[:, 1] * c[t - 1]
             if noise is not None:
-                c_prev += noise[t]
-            self.act.forward(c_prev, out=c_act[t])
-            h_prev = np.multiply(a[:, 3], c_act[t], out=h[t])
+                c[t] += noise[t]
+            self.act.forward(c[t], out=c_act[t])
+            np.multiply(a[:, 3], c_act[t], out=h[t])
         i, f, g, o = (gates[:, :, k] for k in range(4))
         return h, {"x": x, "gates": gates, "i": i, "f": f, "g": g, "o": o, "c": c, "c_act": c_act, "h": h}
 
-    def backward(self, p, dh, cache):
+    def backward(self, p, dh, cache, out):
         T, B, H = dh.shape
         i, f, g, o, c_act, h = (cache[k] for k in ("i", "f", "g", "o", "c_act", "h"))
         W_h_T = self.recurrent_weights(p).T
-        # dL/dc_t = dc_t * (these), for the i, f and g pre-activations
-        through_c = np.stack(
-            [g * i * (1 - i), previous(cache["c"]) * f * (1 - f), i * self.act.grad_from_output(g)], axis=2
-        )  # (T, B, 3, H)
+        through_c = np.empty((T, B, 3, H), dtype=dh.dtype)  # dL/dc_t = dc_t * (these), for i, f and g
+        np.multiply(g, i * (1 - i), out=through_c[:, :, 0])
+        through_c[0, :, 1] = 0.0  # the cell state before the first step is zero
+        np.multiply(cache["c"][:-1], f[1:] * (1 - f[1:]), out=through_c[1:, :, 1])
+        np.multiply(i, self.act.grad_from_output(g), out=through_c[:, :, 2])
         c_from_h = o * self.act.grad_from_output(c_act)  # dc_t / dh_t
         o_from_h = c_act * o * (1 - o)  # d(o pre-activation) / dh_t
         dz = np.empty((T, B, 4, H), dtype=dh.dtype)
@@ -72,7 +76,7 @@ class LSTM(Cell):
             dz[t, :, :3] = dc[:, None] * through_c[t]
             dz[t, :, 3] = dh_t * o_from_h[t]
             dc_next = dc * f[t]
-            dh_next = dz[t].reshape(B, 4 * H) @ W_h_T
+            dh_next = recurrent(t, dz[t].reshape(B, 4 * H), W_h_T)
         dz = dz.reshape(T, B, 4 * H)
-        h_prev = previous(h).reshape(-1, H)
-        return self.weight_grads(cache["x"], dz, h_prev.T @ dz.reshape(-1, 4 * H))
+        recurrent_weight_grad(h[:-1], dz, out["W"][self.n_in :])
+        self.weight_grads(cache["x"], dz, out)

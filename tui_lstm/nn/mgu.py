@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from tui_lstm.nn.activations import sigmoid
-from tui_lstm.nn.cell import Cell, previous, step_noise
+from tui_lstm.nn.cell import Cell, previous, recurrent, recurrent_weight_grad, step_noise
 
 
 class MGU(Cell):
@@ -40,12 +40,12 @@ class MGU(Cell):
         f, n, h = (np.empty(zx.shape[:2] + (H,), dtype=zx.dtype) for _ in range(3))
         h_prev = self.zeros(x)
         for t in range(T):
-            f[t] = sigmoid(zx[t, :, :H] + h_prev @ W_hf)
-            n[t] = self.act.forward(zx[t, :, H:] + (f[t] * h_prev) @ W_hn)
+            f[t] = sigmoid(zx[t, :, :H] + recurrent(t, h_prev, W_hf))
+            n[t] = self.act.forward(zx[t, :, H:] + recurrent(t, f[t] * h_prev, W_hn))
             h_prev = h[t] = (1 - f[t]) * h_prev + f[t] * n[t] + step_noise(noise, t)
         return h, {"x": x, "f": f, "n": n, "h": h}
 
-    def backward(self, p, dh, cache):
+    def backward(self, p, dh, cache, out):
         H = self.n_hidden
         f, n, h = cache["f"], cache["n"], cache["h"]
         h_before = previous(h)
@@ -61,11 +61,10 @@ class MGU(Cell):
         for t in reversed(range(h.shape[0])):
             dh_t = dh[t] + dh_next
             dn = dz[t, :, H:] = dh_t * n_from_h[t]
-            d_fh = dn @ W_hn_T  # dL/d(f * h_prev)
+            d_fh = recurrent(t, dn, W_hn_T)  # dL/d(f * h_prev)
             df = dz[t, :, :H] = dh_t * f_from_h[t] + d_fh * f_from_fh[t]
-            dh_next = dh_t * (1 - f[t]) + d_fh * f[t] + df @ W_hf_T
-        dz_flat = dz.reshape(-1, 2 * H)
-        h_prev = h_before.reshape(-1, H)
-        fh_prev = (f * h_before).reshape(-1, H)
-        dW_h = np.hstack([h_prev.T @ dz_flat[:, :H], fh_prev.T @ dz_flat[:, H:]])  # (H, 2H)
-        return self.weight_grads(cache["x"], dz, dW_h)
+            dh_next = dh_t * (1 - f[t]) + d_fh * f[t] + recurrent(t, df, W_hf_T)
+        W = out["W"][self.n_in :]
+        recurrent_weight_grad(h[:-1], dz[:, :, :H], W[:, :H])
+        recurrent_weight_grad(f[1:] * h[:-1], dz[:, :, H:], W[:, H:])
+        self.weight_grads(cache["x"], dz, out)

@@ -27,11 +27,17 @@ class Network:
         self.head = head
         self.dtype = np.dtype(dtype)
         self.flat = np.concatenate([np.asarray(p, dtype=self.dtype).ravel() for p in params.values()])
-        self.params: dict[str, np.ndarray] = {}
-        offset = 0
-        for name, p in params.items():
-            self.params[name] = self.flat[offset : offset + np.size(p)].reshape(np.shape(p))
-            offset += np.size(p)
+        self._shapes = {name: np.shape(p) for name, p in params.items()}
+        self.params = self._views(self.flat)
+
+    def _views(self, flat: np.ndarray) -> dict[str, np.ndarray]:
+        """Each parameter's part of a vector laid out like ``flat``, by name."""
+        views, offset = {}, 0
+        for name, shape in self._shapes.items():
+            size = int(np.prod(shape))
+            views[name] = flat[offset : offset + size].reshape(shape)
+            offset += size
+        return views
 
     @classmethod
     def build(
@@ -60,17 +66,14 @@ class Network:
         h, cache = self.cell.forward(_part(self.params, "cell."), x.astype(self.dtype, copy=False), noise)
         return self.head.forward(_part(self.params, "head."), h), cache
 
-    def flatten(self, grads: dict) -> np.ndarray:
-        """Gradients by name -> one vector laid out like ``flat``."""
-        return np.concatenate([grads[name].ravel() for name in self.params])
-
-    def backward(self, dlogits: np.ndarray, cache: dict) -> dict:
-        head_grads, dh = self.head.backward(_part(self.params, "head."), dlogits, cache["h"])
-        cell_grads = self.cell.backward(_part(self.params, "cell."), dh, cache)
-        return {
-            **{f"cell.{k}": g for k, g in cell_grads.items()},
-            **{f"head.{k}": g for k, g in head_grads.items()},
-        }
+    def backward(self, dlogits: np.ndarray, cache: dict, out: np.ndarray | None = None) -> dict:
+        """The gradients by name: views into ``out``, a vector laid out like ``flat``
+        (a new one if not given), which an optimizer then takes whole."""
+        out = np.empty_like(self.flat) if out is None else out
+        grads = self._views(out)
+        dh = self.head.backward(_part(self.params, "head."), dlogits, cache["h"], _part(grads, "head."))
+        self.cell.backward(_part(self.params, "cell."), dh, cache, _part(grads, "cell."))
+        return grads
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         """Forward only, in chunks of rows: x (T, N, D) -> (N, K_total).

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tui_lstm.nn.cell import Cell, KerasLayer, previous, step_noise
+from tui_lstm.nn.cell import Cell, KerasLayer, recurrent, recurrent_weight_grad, step_noise
 
 
 class RNN(Cell):
@@ -28,16 +28,16 @@ class RNN(Cell):
         h = np.empty_like(z)
         h_prev = self.zeros(x)
         for t in range(T):
-            h_prev = h[t] = self.act.forward(z[t] + h_prev @ W_h + step_noise(noise, t))
+            h_prev = h[t] = self.act.forward(z[t] + recurrent(t, h_prev, W_h) + step_noise(noise, t))
         return h, {"x": x, "h": h}
 
-    def backward(self, p, dh, cache):
+    def backward(self, p, dh, cache, out):
         h = cache["h"]
-        W_h = self.recurrent_weights(p)
+        W_h_T = self.recurrent_weights(p).T
         dz = np.empty_like(h)  # (T, B, H)
         dh_next = np.zeros_like(h[0])
         for t in reversed(range(h.shape[0])):
             dz[t] = (dh[t] + dh_next) * self.act.grad_from_output(h[t])
-            dh_next = dz[t] @ W_h.T
-        h_prev = previous(h).reshape(-1, self.n_hidden)
-        return self.weight_grads(cache["x"], dz, h_prev.T @ dz.reshape(-1, self.n_hidden))
+            dh_next = recurrent(t, dz[t], W_h_T)
+        recurrent_weight_grad(h[:-1], dz, out["W"][self.n_in :])
+        self.weight_grads(cache["x"], dz, out)

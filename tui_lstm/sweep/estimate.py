@@ -18,7 +18,7 @@ from tui_lstm.backends import make_backend
 from tui_lstm.config import TrainConfig
 from tui_lstm.control import Control
 from tui_lstm.evaluate import GENERALIZATION_PAIRS, GENERALIZATION_WIDTHS, RANDOM_EVAL_PAIRS
-from tui_lstm.resources import estimate
+from tui_lstm.resources import estimate, peak
 from tui_lstm.seeding import TRAIN, rng_for
 from tui_lstm.task import EXHAUSTIVE_MAX_WIDTH, LAYOUT, Dataset, random_pairs
 
@@ -52,4 +52,4 @@ def run_seconds(config: TrainConfig, until_exact: bool = False) -> float:
 
 
 def run_bytes(config: TrainConfig) -> int:
-    return sum(estimate(config).values())
+    return peak(estimate(config))

@@ -30,16 +30,19 @@ from tui_lstm.record import RunRecord
 from tui_lstm.runs import (
     FORMAT,
     SUMMARY,
+    TEXT_LIMIT,
     RunError,
     check_writable,
     clean_leftovers,
     read_json,
+    read_text,
     replace_run,
     write_atomically,
 )
 from tui_lstm.sweep.plan import PlanError, PlannedRun, SweepPlan
 
 SWEEP, RESULTS, LOCK = "sweep.json", "results.csv", ".lock"
+SWEEPS_SINCE = 2  # the first format with sweep folders
 DONE_STATES = ("finished", "diverged")
 
 
@@ -202,12 +205,9 @@ class SweepFolder:
 
     def read_rows(self) -> list[ResultRow]:
         """The rows of results.csv that are whole; a line a kill cut short is skipped."""
-        try:
-            text = (self.path / RESULTS).read_text()
-        except FileNotFoundError:
+        if not (self.path / RESULTS).exists():
             return []
-        except (OSError, UnicodeDecodeError) as error:
-            raise RunError(f"{self.path / RESULTS}: cannot read it ({error})") from None
+        text = read_text(self.path / RESULTS, TEXT_LIMIT)  # bounded, and a damaged file is one line
         rows = []
         for cells in csv.DictReader(io.StringIO(text, newline="")):
             try:
@@ -236,8 +236,8 @@ def read_plan(path: Path) -> SweepPlan:
         raise RunError(f"{path}: no sweep there (no {SWEEP})")
     data = read_json(path / SWEEP)
     number = data.pop("format", None)
-    if number != FORMAT:
-        raise RunError(f"{path / SWEEP}: format {number!r}; this tui-lstm reads format {FORMAT}")
+    if number not in range(SWEEPS_SINCE, FORMAT + 1):  # sweep folders came with format 2
+        raise RunError(f"{path / SWEEP}: format {number!r}; this tui-lstm reads formats {SWEEPS_SINCE} to {FORMAT}")
     data.pop("base", None)  # written for readers; the plan makes it again
     try:
         return SweepPlan.from_dict(data)

@@ -50,6 +50,14 @@ class TuiLstmApp(ModelKeys, App[None]):
         Binding("g", "generalize", "longer", tooltip="Test a bits model on 16-, 32- and 64-bit numbers"),
         Binding("ctrl+s", "save", "save", tooltip="Save the run to a new folder under runs/"),
         Binding("o", "open", "open", tooltip="Open a saved run: its curves, table and model"),
+        # off the footer, which 80 columns fill already; the help screen and the palette list it
+        Binding(
+            "c",
+            "compare",
+            "compare",
+            show=False,
+            tooltip="Compare the saved runs and sweeps: sort, filter, overlay their curves, note, delete",
+        ),
         Binding("question_mark", "help", "help", tooltip="Keys, and how to read the screen"),
         Binding("q", "quit", "quit", tooltip="Quit (a live run is stopped first)"),
         Binding("escape", "leave_field", show=False),
@@ -179,6 +187,11 @@ class TuiLstmApp(ModelKeys, App[None]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
+
+    def action_compare(self) -> None:
+        from tui_lstm.tui.screens.runs import RunsScreen  # here: the console's first frame does without it
+
+        self.push_screen(RunsScreen(self.runs_dir))
 
 
 def run(config: TrainConfig, start_training: bool = False) -> int:

@@ -80,6 +80,7 @@ class Board(Screen):
         self.history = tuple(trainer.history) if trainer else ()
         self.test_rows, self.predictions = rows, predictions
         self.status.clear(len(self.history), note)
+        self._eval_epoch: int | None = None  # the last epoch that scored every pair
         self.query_one(Sparklines).border_subtitle = ""  # no longer sums measured
         self.follow()
 
@@ -112,8 +113,8 @@ class Board(Screen):
 
     def show_summary(self, summary: RunSummary) -> None:
         """A run's end-of-run figures: over the evaluation pairs, on longer sums, and why it ended early."""
-        if summary.eval_exact_accuracy is not None:
-            self.status.eval_accuracy = summary.eval_exact_accuracy
+        if summary.eval_exact_accuracy is not None:  # of the run's last epoch
+            self.status.eval_accuracy, self.status.eval_epoch = summary.eval_exact_accuracy, None
             self.status.eval_over = "all pairs" if summary.eval_all_pairs else f"{summary.eval_pairs:,} random pairs"
         if summary.generalization:
             self.post_message(Generalized(summary.generalization))
@@ -139,7 +140,8 @@ class Board(Screen):
             return
         epoch = status.epoch = latest.metrics.epoch
         if latest.eval_exact_accuracy is not None:
-            status.eval_accuracy = latest.eval_exact_accuracy
+            status.eval_accuracy, self._eval_epoch = latest.eval_exact_accuracy, epoch
+        status.eval_epoch = None if self._eval_epoch == epoch else self._eval_epoch
         status.eta = self.session.eta(epoch, latest.epochs)
         self.history = tuple(trainer.history[:epoch])  # the worker may append meanwhile
         self.predictions = latest.test_predictions

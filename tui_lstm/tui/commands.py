@@ -18,7 +18,7 @@ class ConsoleCommands(Provider):
         """(title, help, callback) for each key and each preset."""
         app = self.app
         for binding in app.BINDINGS:
-            if binding.show:
+            if binding.tooltip:  # every key that says what it does, on the footer or not
                 title = f"{binding.description} ({app.get_key_display(binding)})"
                 yield title, binding.tooltip, partial(app.run_action, binding.action)
         for name in PRESETS:

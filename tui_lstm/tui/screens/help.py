@@ -27,7 +27,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         keys = Table.grid(padding=(0, 2))
         for binding in self.app.BINDINGS:
-            if binding.show:
+            if binding.tooltip:  # every key that says what it does, on the footer or not
                 keys.add_row(self.app.get_key_display(binding), binding.tooltip or binding.description)
         palette = Binding(self.app.COMMAND_PALETTE_BINDING, "command_palette")
         keys.add_row(self.app.get_key_display(palette), "Command palette: every key, and the presets by name")

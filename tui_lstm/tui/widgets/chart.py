@@ -3,6 +3,10 @@
 Each cell is a 2 x 4 grid of dots, so a 30 x 6 chart has 60 x 24 points of resolution.
 The x axis runs over the epochs the run is set to train, so the curves grow from left to
 right like a progress bar; the y axis is fixed (accuracy) or starts at zero (loss).
+
+It draws any number of curves, each in its own style; a curve may carry a band (the
+least and most of several runs about their mean), drawn in dim dots under the curves,
+and a label, which puts it in a legend under the epoch axis.
 """
 
 from __future__ import annotations
@@ -22,21 +26,23 @@ _DOT = {(0, 0): 0x01, (0, 1): 0x02, (0, 2): 0x04, (0, 3): 0x40, (1, 0): 0x08, (1
 
 @dataclass(frozen=True)
 class Series:
-    """One curve: a value per epoch, drawn with the widget's component class ``style``."""
+    """One curve: a value per epoch, drawn in ``style``, which is one of the widget's
+    component classes (``chart--train``) or a Rich style (``#e8a33d``). ``label`` names it
+    in the legend (none: not in it); ``low`` and ``high``, a band about it, per epoch."""
 
     values: tuple[float, ...]
     style: str
+    label: str = ""
+    low: tuple[float, ...] = ()
+    high: tuple[float, ...] = ()
 
 
-def dot_grid(
-    values: Sequence[float], x_max: int, y_low: float, y_high: float, columns: int, rows: int
-) -> set[tuple[int, int]]:
-    """The dots (x, y), y from the top, of a polyline through (epoch, value) points.
-
-    Epochs that fall on the same dot column are averaged first, so a long run costs no
-    more to draw than the chart has columns.
-    """
-    width, height = 2 * columns, 4 * rows
+def _dot_columns(
+    values: Sequence[float], x_max: int, y_low: float, y_high: float, width: int, height: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The dot columns that epochs fall on and, for each, the mean value's dot row from the
+    top (not rounded). Epochs on the same dot column are averaged, so a long run costs no
+    more to draw than the chart has columns."""
     values = np.asarray(values, dtype=float)
     x = np.rint(np.arange(len(values)) / max(x_max - 1, 1) * (width - 1)).astype(int)
     seen = ~np.isnan(values)  # NaN: no point
@@ -44,6 +50,14 @@ def dot_grid(
     sums = np.bincount(x[seen], weights=values[seen], minlength=width)
     xs = np.nonzero(counts)[0]
     ys = (y_high - np.clip(sums[xs] / counts[xs], y_low, y_high)) / ((y_high - y_low) or 1.0) * (height - 1)
+    return xs, ys
+
+
+def dot_grid(
+    values: Sequence[float], x_max: int, y_low: float, y_high: float, columns: int, rows: int
+) -> set[tuple[int, int]]:
+    """The dots (x, y), y from the top, of a polyline through (epoch, value) points."""
+    xs, ys = _dot_columns(values, x_max, y_low, y_high, 2 * columns, 4 * rows)
     points = list(zip(xs.tolist(), ys.tolist()))
     dots = {(x, round(y)) for x, y in points}
     for (x0, y0), (x1, y1) in zip(points, points[1:]):
@@ -54,15 +68,35 @@ def dot_grid(
     return dots
 
 
-class LineChart(Widget):
-    """Curves against epochs with a labelled y axis and an epoch axis."""
+def band_grid(
+    low: Sequence[float], high: Sequence[float], x_max: int, y_low: float, y_high: float, columns: int, rows: int
+) -> set[tuple[int, int]]:
+    """The dots (x, y), y from the top, that shade the band between ``low`` and ``high``:
+    every other dot, so that it reads as a shade and the curves over it stay clear."""
+    xs, tops = _dot_columns(high, x_max, y_low, y_high, 2 * columns, 4 * rows)
+    _, bottoms = _dot_columns(low, x_max, y_low, y_high, 2 * columns, 4 * rows)
+    if not len(xs):
+        return set()
+    across = np.arange(xs[0], xs[-1] + 1)  # between epochs too, as the curves' lines are
+    tops, bottoms = np.rint(np.interp(across, xs, tops)), np.rint(np.interp(across, xs, bottoms))
+    return {
+        (x, y)
+        for x, top, bottom in zip(across.tolist(), tops.astype(int).tolist(), bottoms.astype(int).tolist())
+        for y in range(top, bottom + 1)
+        if (x + y) % 2 == 0
+    }
 
-    COMPONENT_CLASSES = {"chart--axis", "chart--train", "chart--test"}
+
+class LineChart(Widget):
+    """Curves against epochs with a labelled y axis and an epoch axis, and a legend of the labelled ones."""
+
+    COMPONENT_CLASSES = {"chart--axis", "chart--train", "chart--test", "chart--baseline"}
     DEFAULT_CSS = """
     LineChart { height: 1fr; min-height: 4; }
     LineChart > .chart--axis { color: $text-muted; }
     LineChart > .chart--train { color: $primary; }
     LineChart > .chart--test { color: $warning; }
+    LineChart > .chart--baseline { color: $foreground; text-style: bold; }
     """
 
     series: reactive[tuple[Series, ...]] = reactive(tuple)
@@ -79,18 +113,48 @@ class LineChart(Widget):
     def _label(self, value: float) -> str:
         return f"{value:.0%}" if self.percent else f"{value:.3g}"
 
+    def _style(self, series: Series) -> Style:
+        if series.style in self.COMPONENT_CLASSES:
+            return self.get_component_rich_style(series.style)
+        return Style.parse(series.style)
+
+    def _legend(self, width: int, most_lines: int) -> list[Text]:
+        """``━ label`` for each labelled curve, in its style, as many a line as fit; a last
+        line that cannot hold the rest ends in ``…``."""
+        lines: list[Text] = []
+        for s in self.series:
+            if not s.label:
+                continue
+            entry = Text(f"━ {s.label}", self._style(s))
+            if lines and lines[-1].cell_len + 2 + entry.cell_len <= width:
+                lines[-1].append("  ").append_text(entry)
+            elif len(lines) < most_lines:
+                lines.append(entry)
+            else:
+                lines[-1].append(" …")
+                break
+        for line in lines:
+            line.truncate(width, overflow="ellipsis")
+        return lines
+
     def render(self) -> Text:
         width, height = self.content_size
-        tops = [np.nanmax(s.values) for s in self.series if np.isfinite(s.values).any()]
+        tops = [np.nanmax(s.high or s.values) for s in self.series if np.isfinite(s.values).any()]
         low, high = self.y_range or (0.0, float(max(tops, default=1.0)) or 1.0)
         labels = [self._label(high), self._label(low)]
         margin = max(map(len, labels))
-        columns, rows = max(width - margin - 1, 1), max(height - 1, 1)
+        legend = self._legend(width, most_lines=max((height - 2) // 2, 1))
+        columns, rows = max(width - margin - 1, 1), max(height - 1 - len(legend), 1)
         axis = self.get_component_rich_style("chart--axis")
         cells: dict[tuple[int, int], tuple[int, Style]] = {}
-        for s in self.series:
-            style = self.get_component_rich_style(s.style)
-            for x, y in dot_grid(s.values, self.x_max, low, high, columns, rows):
+        bands = [
+            (band_grid(s.low, s.high, self.x_max, low, high, columns, rows), self._style(s) + Style(dim=True))
+            for s in self.series
+            if s.low
+        ]
+        curves = [(dot_grid(s.values, self.x_max, low, high, columns, rows), self._style(s)) for s in self.series]
+        for dots, style in bands + curves:  # bands under every curve
+            for x, y in dots:
                 key = (x // 2, y // 4)
                 bits = cells.get(key, (0, style))[0] | _DOT[(x % 2, y % 4)]
                 cells[key] = (bits, style)
@@ -105,4 +169,6 @@ class LineChart(Widget):
         last = str(self.x_max)
         rule = "1" + "─" * max(columns - 1 - len(last), 0) + last
         text.append(" " * margin + "└" + rule[:columns], axis)
+        for line in legend:
+            text.append("\n").append_text(line)
         return text

@@ -42,6 +42,9 @@ class StatusLine(Widget):
     """Exact accuracy over the evaluation pairs, once measured."""
     eval_over: reactive[str] = reactive("all pairs")
     """What ``eval_accuracy`` was measured on: every pair, or (above 8 bits) a random sample."""
+    eval_epoch: reactive[int | None] = reactive(None)
+    """The epoch ``eval_accuracy`` was measured after, where that is not the last whole
+    epoch (a run scores every ``eval_every`` epochs); None where it is."""
     note: reactive[str] = reactive("")
     """Anything else worth a glance: an opened run's folder, an error."""
 
@@ -52,7 +55,7 @@ class StatusLine(Widget):
     def clear(self, epoch: int = 0, note: str = "") -> None:
         """Nothing measured yet (a new, reset or opened run)."""
         self.epoch, self.note = epoch, note
-        self.rate = self.eta = self.eval_accuracy = None
+        self.rate = self.eta = self.eval_accuracy = self.eval_epoch = None
         self.eval_over = "all pairs"
 
     def render(self) -> Text:
@@ -66,7 +69,8 @@ class StatusLine(Widget):
             if self.eta is not None:
                 parts.append(f"ETA {clock(self.eta)}")
         if self.eval_accuracy is not None:
-            parts.append(f"{self.eval_over} {self.eval_accuracy:.2%}")
+            when = "" if self.eval_epoch is None else f" (epoch {self.eval_epoch})"
+            parts.append(f"{self.eval_over} {self.eval_accuracy:.2%}{when}")
         if self.note:
             parts.append(self.note)
         text.append(" " + " · ".join(parts))
