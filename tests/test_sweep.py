@@ -328,6 +328,18 @@ def test_a_failed_run_is_its_row_with_one_line_and_the_sweep_goes_on(tmp_path, m
     assert all(rows[name]["state"] == "finished" for name in rows if name != "hidden-8_seed-1")
 
 
+def test_a_run_that_diverges_in_its_first_epoch_is_done_with_its_row(tmp_path):
+    """Diverged is a result, even with no epoch to keep: resuming must not run it again."""
+    diverging = {"cell": "rnn", "activation": "relu", "init": "uniform-1", "optimizer": "sgd", "lr": 1.0}
+    settings = {**diverging, "hidden": 64, "samples": 64, "epochs": 3, "state_noise": 0.0, "noise_rise": 0.0}
+    plan = SweepPlan("fast", settings, {"batch_size": (32,)}, (0,))
+    runner = SweepRunner(SweepFolder.create(tmp_path / "s", plan), ThreadExecutor())
+    assert runner.run() == 0
+    (row,) = rows_of(tmp_path / "s")
+    assert row["state"] == "diverged" and row["epochs_run"] == "0"
+    assert load_run(tmp_path / "s" / row["name"]).record.state == "diverged"
+
+
 def test_a_pool_broken_by_a_dead_worker_is_replaced_and_its_runs_done_again(tmp_path):
     plan = SweepPlan("report", {"epochs": 3, "samples": 2000}, {"hidden": (8, 16, 32)}, (0,))
     killed = []

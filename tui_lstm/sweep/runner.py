@@ -84,6 +84,9 @@ class SweepRunner:
         handlers = {number: signal.signal(number, self._on_signal) for number in EXIT_SIGNAL}
         try:
             self._execute(todo, tally)
+        except BaseException:  # a folder that cannot take a run: the runs still going stop too
+            self.executor.stop()
+            raise
         finally:
             for number, handler in handlers.items():
                 signal.signal(number, handler)

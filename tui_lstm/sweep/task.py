@@ -114,7 +114,7 @@ def run_task(task: RunTask) -> RunResult:
             record = session.train(task.config, until_exact=task.until_exact)
     except Exception as error:  # the run's own failure: its line, and the sweep goes on
         return RunResult(task.name, None, error=f"{type(error).__name__}: {error}")
-    if not record.history:  # stopped before its first epoch ended: nothing to keep
+    if record.state == "stopped" and not record.history:  # stopped before its first epoch ended
         return RunResult(task.name, None)
     elapsed = time.perf_counter() - started
     return RunResult(task.name, record, "", first.epoch, first.seconds, elapsed)
