@@ -36,8 +36,10 @@ def test_train_writes_a_run_folder(trained):
         "training_state.npz",
     ]
     header, *rows = (trained / "history.csv").read_text().splitlines()
-    assert header == "epoch,loss,accuracy,val_loss,val_accuracy,exact_accuracy,val_exact_accuracy,lr"
-    assert len(rows) == 12
+    assert (
+        header == "epoch,loss,accuracy,val_loss,val_accuracy,exact_accuracy,val_exact_accuracy,lr,eval_exact_accuracy"
+    )
+    assert len(rows) == 12 and all(row.split(",")[-1] for row in rows)  # fast scores every pair every epoch
     results = (trained / "results.txt").read_text().splitlines()
     assert len(results) == 100
     index, rest = results[0].split(" : ")
@@ -58,12 +60,12 @@ def test_json_summary(tmp_path, capsys):
     summary = json.loads((out / "summary.json").read_text())
     assert set(report) == set(summary) | {"preset", "seed", "run_dir", "config"}
     assert {key: report[key] for key in summary} == summary
-    assert report["format"] == 1 and {"format": 1, **report["config"]} == json.loads((out / "config.json").read_text())
+    assert report["format"] == 2 and {"format": 2, **report["config"]} == json.loads((out / "config.json").read_text())
     assert report["seed"] == 3 and report["epochs_run"] == 2 and report["run_dir"] == str(out)
     assert set(report["generalization"]) == {"16", "32", "64"}
     assert main(["eval", str(out), "--json"]) == 0  # the saved model, scored again
     scores = json.loads(capsys.readouterr().out)
-    assert scores["format"] == 1 and scores["all_pairs"] is True and scores["pairs"] == report["eval_pairs"]
+    assert scores["format"] == 2 and scores["all_pairs"] is True and scores["pairs"] == report["eval_pairs"]
     assert (report["eval_exact_accuracy"], report["eval_bit_accuracy"]) == (
         scores["exact_accuracy"],
         scores["bit_accuracy"],
@@ -198,8 +200,12 @@ def test_bad_model_files_are_refused(trained, tmp_path):
     "argv, says",
     [
         (["predict", "{run}", "-1", "2"], "non-negative"),
-        (["predict", "{run}", str(2**64), "1"], "does not fit"),
-        (["eval", "{run}", "--bits", "65"], "between 1 and 64"),
+        (["predict", "{run}", "1", "two"], "'two' is not a whole number"),
+        (["predict", "{run}", "9" * 4300, "1"], "at most 4,299 are taken"),
+        (["eval", "{run}", "--bits", "0"], "--bits must be at least 1, not 0"),
+        (["eval", "{run}", "--bits", "-3"], "--bits must be at least 1, not -3"),
+        (["eval", "{run}", "--bits", "1000000"], "scoring one 1,000,000-bit pair takes about 760.0 MB"),
+        (["eval", "{run}", "--bits", "64", "--up-to", "32"], "--up-to 32 is below the width it starts from, 64"),
         (["eval", "{run}", "--samples", "0"], "between 1 and"),
     ],
 )

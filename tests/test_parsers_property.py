@@ -47,7 +47,8 @@ def test_a_typed_sum_is_a_pair_the_model_takes_or_one_line(text, layout):
     except ValueError as error:
         assert len(str(error).splitlines()) == 1
     else:
-        assert len(pairs) == 1 and int(pairs.a[0]) < 2**pairs.width and int(pairs.b[0]) < 2**pairs.width
+        a, b = pairs.operands(0)
+        assert len(pairs) == 1 and a < 2**pairs.width and b < 2**pairs.width
 
 
 @pytest.fixture(scope="module")

@@ -95,26 +95,41 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--until-exact", action="store_true", help="stop once every pair is exactly right")
     train.add_argument("--json", action="store_true", help="end with one JSON object (progress goes to stderr)")
 
-    evaluate = sub.add_parser("eval", help="exact accuracy of a saved run")
+    evaluate = sub.add_parser(
+        "eval",
+        help="exact accuracy of a saved run",
+        description="Exact and bit accuracy of a saved run, at its own width or, for a bits-layout model, "
+        "at any other: e.g. --up-to 4096 scores its width, then 8, 16, ..., 4096 bits.",
+    )
     evaluate.add_argument("run_dir", type=Path)
-    evaluate.add_argument("--bits", type=int, help="operand width to test (bits layout: any width up to 64)")
     evaluate.add_argument(
-        "--samples", type=int, help="random pairs (default: all pairs if 8 bits or fewer, else 10000)"
+        "--bits",
+        type=int,
+        help="operand width to test (default: the model's; a bits-layout model takes any whose pairs fit in memory)",
+    )
+    evaluate.add_argument(
+        "--up-to",
+        type=int,
+        metavar="BITS",
+        help="then every power of two above --bits up to BITS, a line (or, with --json, a list entry) each",
+    )
+    evaluate.add_argument(
+        "--samples", type=int, help="random pairs a width (default: all pairs if 8 bits or fewer, else 10000)"
     )
     evaluate.add_argument("--json", action="store_true")
 
     predict = sub.add_parser("predict", help="add two numbers with a saved run")
     predict.add_argument("run_dir", type=Path)
-    predict.add_argument("a", type=int)
-    predict.add_argument("b", type=int)
+    predict.add_argument("a", type=_operand, help="any width for a bits-layout model")
+    predict.add_argument("b", type=_operand)
 
     gradcheck = sub.add_parser("gradcheck", help="check every gradient against finite differences")
     gradcheck.add_argument("--cell", choices=tuple(CELLS))
 
     inspect = sub.add_parser("inspect", help="gates, states and the carry, bit by bit, for one sum")
     inspect.add_argument("run_dir", type=Path)
-    inspect.add_argument("a", type=int)
-    inspect.add_argument("b", type=int)
+    inspect.add_argument("a", type=_operand, help="any width")
+    inspect.add_argument("b", type=_operand)
     inspect.add_argument("--json", action="store_true", help="per-step gates and states, and the carry unit")
 
     sweep = sub.add_parser("sweep", help="many runs over a grid of settings and seeds, here or on a Dask cluster")
@@ -242,36 +257,80 @@ def _open_run(run_dir: Path):
         raise UsageError(str(error)) from None
 
 
-def _width_for(config: TrainConfig, bits: int | None) -> int:
-    if bits is None:
-        return config.bits
-    if not 1 <= bits <= 64:
-        raise UsageError(f"--bits must be between 1 and 64, not {bits}")
-    if bits != config.bits and config.layout != "bits":
+def _operand(text: str) -> int:
+    from tui_lstm.task import parse_operand
+
+    try:
+        return parse_operand(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _widths_for(config: TrainConfig, bits: int | None, up_to: int | None) -> list[int]:
+    """The widths ``eval`` scores: --bits (the model's own by default), then with --up-to
+    every power of two above it up to that. Only a bits-layout model takes other widths."""
+    from tui_lstm.evaluate import doubling_widths
+
+    start = config.bits if bits is None else bits
+    if start < 1:
+        raise UsageError(f"--bits must be at least 1, not {start}")
+    if up_to is not None and up_to < start:
+        raise UsageError(f"--up-to {up_to} is below the width it starts from, {start}")
+    widths = [start] if up_to is None else doubling_widths(start, up_to)
+    if widths != [config.bits] and config.layout != "bits":
         raise UsageError(
             f"a {config.layout}-layout model adds {config.bits}-bit numbers only; "
             "only bits-layout models take other widths"
         )
-    return bits
+    return widths
+
+
+def _eval_budget() -> int:
+    """The bytes an evaluation may take: EVAL_BUDGET, or what is available if less."""
+    from tui_lstm.evaluate import EVAL_BUDGET
+    from tui_lstm.resources import available
+
+    room = available()
+    return EVAL_BUDGET if room is None else min(EVAL_BUDGET, room)
+
+
+def _check_room(run, width: int, budget: int) -> None:
+    """Refuse a width where not even one pair fits the budget, before anything is scored."""
+    from tui_lstm.evaluate import pairs_per_chunk
+    from tui_lstm.task import LAYOUT
+
+    try:
+        pairs_per_chunk(run.backend.numpy_network(), LAYOUT[run.config.layout], width, budget)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def _pair(run, a: int, b: int):
+    """The pair a + b as the run's model takes it; refused in one line where it cannot, or
+    where the pair would not fit the budget."""
+    from tui_lstm.task import pair_for
+
+    try:
+        pairs = pair_for(a, b, run.config.bits, run.config.layout)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    _check_room(run, pairs.width, _eval_budget())
+    return pairs
 
 
 def cmd_eval(args) -> int:
-    from tui_lstm.evaluate import score_pairs, score_random_pairs
-    from tui_lstm.seeding import EVAL, rng_for
-    from tui_lstm.task import EXHAUSTIVE_MAX_WIDTH, exhaustive_pairs
+    from tui_lstm.evaluate import score_width
 
     run = _open_run(args.run_dir)
-    width = _width_for(run.config, args.bits)
+    widths = _widths_for(run.config, args.bits, args.up_to)
     if args.samples is not None and not 1 <= args.samples <= 10_000_000:
         raise UsageError(f"--samples must be between 1 and 10000000, not {args.samples}")
-    every = args.samples is None and width <= EXHAUSTIVE_MAX_WIDTH
-    if every:
-        scores = score_pairs(run.backend, run.config.layout, exhaustive_pairs(width))
-    else:  # random pairs from the run's own seed: the same figures every time
-        n, rng = args.samples or 10_000, rng_for(run.config.seed, EVAL)
-        scores = score_random_pairs(run.backend, run.config.layout, width, n, rng)
-    if args.json:
-        print_json(
+    budget = _eval_budget()
+    _check_room(run, widths[-1], budget)
+    figures = []
+    for width in widths:  # random pairs from the run's own seed: the same figures every time
+        scores, every = score_width(run.backend, run.config, width, args.samples, budget)
+        figures.append(
             {
                 "bits": width,
                 "pairs": scores.pairs,
@@ -280,22 +339,21 @@ def cmd_eval(args) -> int:
                 "bit_accuracy": scores.bit_accuracy,
             }
         )
-    else:
-        which = f"all {scores.pairs:,} {width}-bit pairs" if every else f"{scores.pairs:,} random {width}-bit pairs"
-        print(f"exact {scores.exact_accuracy:.2%}, bits {scores.bit_accuracy:.2%} over {which}")
+        if not args.json:
+            which = f"all {scores.pairs:,} {width}-bit pairs" if every else f"{scores.pairs:,} random {width}-bit pairs"
+            print(f"exact {scores.exact_accuracy:.2%}, bits {scores.bit_accuracy:.2%} over {which}", flush=True)
+    if args.json:
+        print_json(figures[0] if args.up_to is None else {"widths": figures})
     return 0
 
 
 def cmd_predict(args) -> int:
     from tui_lstm.evaluate import predicted_bits
     from tui_lstm.presentation import sum_line
-    from tui_lstm.task import bits_to_int, pair_for
+    from tui_lstm.task import bits_to_int
 
     run = _open_run(args.run_dir)
-    try:
-        pairs = pair_for(args.a, args.b, run.config.bits, run.config.layout)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
+    pairs = _pair(run, args.a, args.b)
     predicted = bits_to_int(predicted_bits(run.backend, run.config.layout, pairs)[0])
     print(sum_line(run.config.cell, args.a, args.b, predicted))
     return 0
@@ -322,15 +380,17 @@ def cmd_gradcheck(args) -> int:
 def cmd_inspect(args) -> int:
     from rich.console import Console
 
-    from tui_lstm.inspection import find_carry_unit, inspect_sum
+    from tui_lstm.inspection import NoBitSteps, check_bits_layout, find_carry_unit, inspect_sum
     from tui_lstm.inspection_table import StepTable
 
     run = _open_run(args.run_dir)
     network = run.backend.numpy_network()
     try:
-        seen = inspect_sum(network, run.config, args.a, args.b)  # NoBitSteps is a ValueError too
-    except ValueError as error:
+        check_bits_layout(run.config)
+    except NoBitSteps as error:
         raise UsageError(str(error)) from None
+    _pair(run, args.a, args.b)  # refused in one line here, not deep in inspect_sum
+    seen = inspect_sum(network, run.config, args.a, args.b)
     carry = find_carry_unit(network, run.config)
     if args.json:
         print_json({**seen.to_dict(), "carry_unit": carry.to_dict()})

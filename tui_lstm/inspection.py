@@ -65,7 +65,7 @@ def carries(pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:
     """(carry_in, carry_out), each (N, width + 1) uint8, LSB first.
 
     Each sum bit is a xor b xor carry_in, so carry_in is the exact sum's bits xor'ed
-    with both operands' bits: no loop over bits, and right at 64 bits too.
+    with both operands' bits: no loop over bits, and right at any width.
     """
     n_bits = pairs.width + 1
     carry_in = sum_bits(pairs) ^ operand_bits(pairs.a, n_bits) ^ operand_bits(pairs.b, n_bits)

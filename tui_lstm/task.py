@@ -1,9 +1,11 @@
 """Binary addition as a learning task: operands, layouts, datasets.
 
-Operands are unsigned integers of a fixed width (1..64 bits) held as ``uint64``; their
-sum needs one bit more, so sums never exist as machine integers here: they are built
-bit by bit from the operands (a 64-bit sum is 65 bits wide) and turned into Python
-ints only for display.
+Operands are unsigned integers of a fixed width. Up to 64 bits (every width a model is
+trained at) an operand is one ``uint64``; wider ones, which a ``bits`` model can still be
+asked to add, are rows of 64-bit limbs, least significant first. Sums are one bit wider
+than their operands, so they never exist as machine integers here: they are built bit by
+bit from the operands (a 64-bit sum is 65 bits wide) and turned into Python ints only
+for display.
 
 A *layout* is how one sum is shown to a network:
 
@@ -20,19 +22,33 @@ Every layout turns a network's outputs back into the sum's bits, LSB first, shap
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator, Sequence
+from copy import deepcopy
 from dataclasses import dataclass
 
 import numpy as np
 
-MAX_WIDTH = 64
+MAX_WIDTH = 64  # the widest operands a model is trained on
+LIMB = 64  # bits of a uint64: an operand up to this wide is one, a wider one a row of limbs
 ONEHOT_MAX_WIDTH = 10  # 1,024 input tokens and 2,047 sum classes
 EXHAUSTIVE_MAX_WIDTH = 8  # 65,536 pairs; above this, evaluate on random pairs
 LAYOUTS = ("bits", "numbers", "onehot")
 
 
+def limbs(width: int) -> int:
+    """How many 64-bit limbs hold an operand of ``width`` bits."""
+    return -(-width // LIMB)
+
+
 @dataclass(frozen=True)
 class Pairs:
-    """Operand pairs a, b: uint64 arrays of shape (N,), each below 2**width."""
+    """Operand pairs a, b, each below 2**width: uint64 arrays of shape (N,) up to 64 bits,
+    else (N, limbs(width)), least significant limb first.
+
+    Limbs rather than Python ints or bits: a sum is a short vectorized loop over them,
+    they take an eighth of the room of bits, and random ones are drawn in one call.
+    """
 
     a: np.ndarray
     b: np.ndarray
@@ -44,27 +60,51 @@ class Pairs:
     def take(self, index) -> Pairs:
         return Pairs(self.a[index], self.b[index], self.width)
 
+    def operands(self, i: int) -> tuple[int, int]:
+        """Pair i as Python ints."""
+        return _to_int(self.a[i]), _to_int(self.b[i])
+
+
+def operand_array(values: Sequence[int], width: int) -> np.ndarray:
+    """Python ints below 2**width -> (N,) uint64 up to 64 bits, else (N, L) limbs."""
+    if width <= LIMB:
+        return np.array(values, dtype=np.uint64)
+    size = limbs(width)
+    packed = b"".join(value.to_bytes(8 * size, "little") for value in values)
+    return np.frombuffer(packed, "<u8").reshape(len(values), size).astype(np.uint64)
+
+
+def _to_int(operand: np.ndarray) -> int:
+    """One operand, a uint64 or a row of limbs -> Python int."""
+    return int.from_bytes(np.asarray(operand, "<u8").tobytes(), "little")
+
 
 def operand_bits(values: np.ndarray, n_bits: int) -> np.ndarray:
-    """(N,) uint64 -> (N, n_bits) uint8, least significant bit first; zero above 64."""
-    shifts = np.arange(min(n_bits, MAX_WIDTH), dtype=np.uint64)
-    bits = ((values[:, None] >> shifts) & np.uint64(1)).astype(np.uint8)
-    if n_bits > MAX_WIDTH:
-        bits = np.pad(bits, ((0, 0), (0, n_bits - MAX_WIDTH)))
-    return bits
+    """(N,) uint64 or (N, L) limbs -> (N, n_bits) uint8, least significant bit first;
+    zero above the operands' own bits.
+
+    Little-endian limbs, viewed as bytes, are the operand's bytes in order, so unpacking
+    them least significant bit first is the whole conversion (``count`` pads or cuts).
+    """
+    as_bytes = np.ascontiguousarray(values.reshape(len(values), -1), "<u8").view(np.uint8)  # (N, 8 L)
+    return np.unpackbits(as_bytes, axis=1, count=n_bits, bitorder="little")
 
 
 def sum_bits(pairs: Pairs) -> np.ndarray:
     """The exact sums as bits: (N, width + 1) uint8, LSB first, with no overflow.
 
-    The low ``width`` bits come from the wrapping uint64 sum; the carry out is bit
-    ``width`` of that sum, or, at width 64, whether the sum wrapped.
+    Limb by limb, least significant first, the carry rippling between them (one step
+    up to 64 bits, 64 at 4,096 bits, each over all N pairs at once): a limb's carry out
+    is whether a + b wrapped around 2**64, or adding the carry in did. The last carry is
+    one more limb, so the sum's top bit is there at every width, 64 L included.
     """
-    low = pairs.a + pairs.b  # modulo 2**64
-    bits = operand_bits(low, pairs.width + 1)
-    if pairs.width == MAX_WIDTH:
-        bits[:, MAX_WIDTH] = low < pairs.a
-    return bits
+    a, b = pairs.a.reshape(len(pairs), -1), pairs.b.reshape(len(pairs), -1)  # (N, L)
+    total = np.zeros((len(pairs), a.shape[1] + 1), np.uint64)  # (N, L + 1)
+    for k in range(a.shape[1]):
+        low = a[:, k] + b[:, k]  # modulo 2**64
+        total[:, k] = low + total[:, k]  # plus the carry in, left there by the limb below
+        total[:, k + 1] = (low < a[:, k]) | (total[:, k] < low)
+    return operand_bits(total, pairs.width + 1)
 
 
 def bits_to_int(bits) -> int:
@@ -72,26 +112,72 @@ def bits_to_int(bits) -> int:
     return sum(int(bit) << k for k, bit in enumerate(bits))
 
 
+def parse_operand(text: str) -> int:
+    """An operand as typed, in decimal; ValueError, in one line, if it is not a whole
+    number or has as many digits as Python turns into text (4,300 unless
+    sys.set_int_max_str_digits says otherwise): the sum, a digit longer, must print too."""
+    limit = getattr(sys, "get_int_max_str_digits", lambda: 0)()  # 0: no limit, or a Python without one
+    digits = len(text.strip().lstrip("+-"))
+    if limit and digits >= limit:
+        raise ValueError(
+            f"an operand of {digits:,} digits; at most {limit - 1:,} are taken (Python's limit on printing numbers)"
+        )
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a whole number") from None
+
+
 def pair_for(a: int, b: int, width: int, layout: str) -> Pairs:
     """The single pair a + b, at the model's width, or wider for a ``bits`` model.
 
     ValueError with a one-line reason for negative operands, or ones too wide for the
-    layout (a ``bits`` model takes up to 64-bit operands, the others only their own width).
+    layout (a ``bits`` model takes operands of any width, the others only their own).
     """
     if a < 0 or b < 0:
         raise ValueError("operands must be non-negative")
     needed = max(a.bit_length(), b.bit_length(), 1)
-    limit = MAX_WIDTH if layout == "bits" else width
-    if needed > limit:
-        raise ValueError(f"{max(a, b)} does not fit in {limit} bits")
-    return Pairs(np.array([a], np.uint64), np.array([b], np.uint64), max(width, needed))
+    if needed > width and layout != "bits":
+        raise ValueError(f"{max(a, b)} does not fit in {width} bits")
+    width = max(width, needed)
+    return Pairs(operand_array([a], width), operand_array([b], width), width)
+
+
+def random_operands(rng: np.random.Generator, n: int, width: int) -> np.ndarray:
+    """n operands drawn uniformly from [0, 2**width), as ``Pairs`` holds them.
+
+    Up to 64 bits, numpy's bounded draw, as every run has made it (training sets and
+    saved figures depend on it). Wider, every limb is a full 64-bit draw, made row by
+    row, and the top limb is cut to its bits (a uniform draw's low bits are uniform).
+    Either way, n operands drawn in pieces are the n drawn at once.
+    """
+    if width <= LIMB:
+        return rng.integers(0, 2**width, size=n, dtype=np.uint64)
+    drawn = rng.integers(0, 2**LIMB, size=(n, limbs(width)), dtype=np.uint64)  # (N, L)
+    drawn[:, -1] &= np.uint64(2 ** (width - LIMB * (drawn.shape[1] - 1)) - 1)
+    return drawn
 
 
 def random_pairs(rng: np.random.Generator, n: int, width: int) -> Pairs:
-    """n pairs drawn uniformly from [0, 2**width)^2."""
-    a = rng.integers(0, 2**width, size=n, dtype=np.uint64)
-    b = rng.integers(0, 2**width, size=n, dtype=np.uint64)
-    return Pairs(a, b, width)
+    """n pairs drawn uniformly from [0, 2**width)^2: every a, then every b."""
+    return Pairs(random_operands(rng, n, width), random_operands(rng, n, width), width)
+
+
+def random_pair_chunks(rng: np.random.Generator, n: int, width: int, chunk: int) -> Iterator[Pairs]:
+    """``random_pairs(rng, n, width)`` in pieces of at most ``chunk`` pairs, holding one
+    piece at a time: the same pairs in the same order, and ``rng`` left where that one
+    draw leaves it, whatever the chunk.
+
+    That draw makes every a before any b, so a first pass draws the a's and drops them,
+    to bring ``rng`` to where the b's begin; each piece then takes its a's from a copy
+    of ``rng`` made before that pass, and its b's from ``rng``.
+    """
+    a_rng = deepcopy(rng)
+    for start in range(0, n, chunk):
+        random_operands(rng, min(chunk, n - start), width)
+    for start in range(0, n, chunk):
+        size = min(chunk, n - start)
+        yield Pairs(random_operands(a_rng, size, width), random_operands(rng, size, width), width)
 
 
 def exhaustive_pairs(width: int) -> Pairs:

@@ -109,13 +109,13 @@ class NumpyBackend:
         exponents = layout.bit_exponents(config.bits) if config.loss == "weighted-mse" else None
         self.loss = make_loss(config.loss, exponents)
         self.optimizer = make_optimizer(config.optimizer, config.lr)
+        self.grad, self.grad_views = self.network.gradient_buffer()  # each batch's gradient, written in place
         self.config = config  # clipping and the state noise's schedule, read each epoch
         self.noise_rng = rng_for(config.seed, NOISE)
 
     @DIVERGING_QUIETLY
     def fit_epoch(self, epoch, data, order, batch_size, control, on_batch):
         net, loss_fn, optimizer = self.network, self.loss, self.optimizer
-        grads = np.empty_like(net.flat)  # each batch's gradient, laid out like the parameters
         outputs = np.zeros((len(data), net.head.n_out * (data.x.shape[0] if net.head.per_step else 1)))
         total, seen = 0.0, 0
         noise = self._epoch_noise(self.config.state_noise_at(epoch), data.x.shape[0], len(order))
@@ -126,11 +126,11 @@ class NumpyBackend:
             batch_noise = None if noise is None else noise[:, start : start + batch_size]
             logits, cache = net.forward(data.x[:, rows], batch_noise)
             loss, dlogits = loss_fn(logits, data.y[rows])
-            net.backward(dlogits, cache, out=grads)
+            net.backward(dlogits, cache, into=self.grad_views)
             if self.config.clip:
-                clip_global_norm(grads, self.config.clip)
+                clip_global_norm(self.grad, self.config.clip)
             optimizer.lr = control.lr
-            optimizer.step(net.flat, grads)
+            optimizer.step(net.flat, self.grad)
             outputs[rows] = logits
             total += loss * len(rows)
             seen += len(rows)

@@ -43,9 +43,8 @@ class LSTM(Cell):
             if t:  # the state before the first step is zero
                 z[t] += h[t - 1] @ W_h
             zt, a = z[t].reshape(B, 4, H), gates[t]
-            sigmoid(zt[:, :2], out=a[:, :2])  # i, f
-            sigmoid(zt[:, 3], out=a[:, 3])  # o
-            self.act.forward(zt[:, 2], out=a[:, 2])  # g
+            sigmoid(zt, out=a)  # i, f and o; g's block too, as one call over contiguous memory is
+            self.act.forward(zt[:, 2], out=a[:, 2])  # cheaper than three over strided blocks
             np.multiply(a[:, 0], a[:, 2], out=c[t])  # c_t = i * g + f * c_{t-1}
             if t:
                 c[t] += a[:, 1] * c[t - 1]

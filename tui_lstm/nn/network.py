@@ -66,11 +66,16 @@ class Network:
         h, cache = self.cell.forward(_part(self.params, "cell."), x.astype(self.dtype, copy=False), noise)
         return self.head.forward(_part(self.params, "head."), h), cache
 
-    def backward(self, dlogits: np.ndarray, cache: dict, out: np.ndarray | None = None) -> dict:
-        """The gradients by name: views into ``out``, a vector laid out like ``flat``
-        (a new one if not given), which an optimizer then takes whole."""
-        out = np.empty_like(self.flat) if out is None else out
-        grads = self._views(out)
+    def gradient_buffer(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """A vector laid out like ``flat`` for ``backward`` to write into, and its views by
+        name: made once and written every batch, so that an optimizer takes it whole."""
+        flat = np.empty_like(self.flat)
+        return flat, self._views(flat)
+
+    def backward(self, dlogits: np.ndarray, cache: dict, into: dict | None = None) -> dict:
+        """The gradients by name, written into ``into`` (views from ``gradient_buffer``;
+        a new buffer's if not given)."""
+        grads = self.gradient_buffer()[1] if into is None else into
         dh = self.head.backward(_part(self.params, "head."), dlogits, cache["h"], _part(grads, "head."))
         self.cell.backward(_part(self.params, "cell."), dh, cache, _part(grads, "cell."))
         return grads

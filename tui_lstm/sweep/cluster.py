@@ -12,6 +12,7 @@ no one could see, so a mismatch is refused on connecting.
 from __future__ import annotations
 
 import secrets
+from concurrent.futures import CancelledError, Future
 
 import tui_lstm
 from tui_lstm.sweep.plan import PlanError
@@ -61,7 +62,7 @@ class DaskCluster:
         except BaseException:
             self.client.close()
             raise
-        self._executor = self.client.get_executor(pure=False)
+        self._tasks: set = set()  # Dask forgets a task whose future is dropped
 
     def _check_workers(self, address: str) -> None:
         try:
@@ -80,8 +81,26 @@ class DaskCluster:
     def workers(self) -> int:
         return sum(info.get("nthreads", 1) for info in self.client.scheduler_info()["workers"].values()) or 1
 
-    def submit(self, fn, /, *args):
-        return self._executor.submit(fn, *args)
+    def submit(self, fn, /, *args) -> Future:
+        """A concurrent.futures Future that counts as running from the start: a task on a
+        cluster cannot be taken back once sent, so a stop must let it come back (stopped)
+        rather than cancel it, as the local pool refuses to cancel a started run."""
+        mirror: Future = Future()
+        mirror.set_running_or_notify_cancel()
+        task = self.client.submit(fn, *args, pure=False)
+        self._tasks.add(task)
+
+        def landed(task) -> None:
+            self._tasks.discard(task)
+            if task.status == "finished":
+                mirror.set_result(task.result())
+            elif task.status == "cancelled":  # by Dask, not by us: its scheduler gone, say
+                mirror.set_exception(CancelledError("Dask cancelled the run (its scheduler gone?)"))
+            else:
+                mirror.set_exception(task.exception())
+
+        task.add_done_callback(landed)
+        return mirror
 
     def lost(self, future, error: BaseException) -> bool:
         return False  # Dask gives a dead worker's runs to another worker itself
@@ -102,7 +121,4 @@ class DaskCluster:
         return min(rooms, default=None)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        try:
-            self._executor.shutdown(wait=wait)
-        finally:
-            self.client.close()
+        self.client.close()  # the runner has waited on every run it still wanted

@@ -80,7 +80,6 @@ class Board(Screen):
         self.history = tuple(trainer.history) if trainer else ()
         self.test_rows, self.predictions = rows, predictions
         self.status.clear(len(self.history), note)
-        self._eval_epoch: int | None = None  # the last epoch that scored every pair
         self.query_one(Sparklines).border_subtitle = ""  # no longer sums measured
         self.follow()
 
@@ -139,11 +138,13 @@ class Board(Screen):
         if latest is None or trainer is None:
             return
         epoch = status.epoch = latest.metrics.epoch
-        if latest.eval_exact_accuracy is not None:
-            status.eval_accuracy, self._eval_epoch = latest.eval_exact_accuracy, epoch
-        status.eval_epoch = None if self._eval_epoch == epoch else self._eval_epoch
         status.eta = self.session.eta(epoch, latest.epochs)
         self.history = tuple(trainer.history[:epoch])  # the worker may append meanwhile
+        # the newest scored epoch, which may be one of several that landed since the last redraw
+        scored = next((row for row in reversed(self.history) if row.eval_exact_accuracy is not None), None)
+        if scored is not None:
+            status.eval_accuracy = scored.eval_exact_accuracy
+            status.eval_epoch = None if scored.epoch == epoch else scored.epoch
         self.predictions = latest.test_predictions
 
     @on(Generalized)

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from tui_lstm.config import TrainConfig
 from tui_lstm.presentation import WRONG_BIT, sum_line, verdict
-from tui_lstm.task import LAYOUT, Layout, Pairs, bits_to_int, operand_bits, pair_for, sum_bits
+from tui_lstm.task import LAYOUT, Layout, Pairs, bits_to_int, operand_bits, pair_for, parse_operand, sum_bits
 
 _SUM = re.compile(r"\s*(\d+)\s*\+\s*(\d+)\s*")
 
@@ -42,11 +42,11 @@ class TriedSum:
 
 def parse_sum(text: str, config: TrainConfig) -> Pairs:
     """One pair from ``a+b``; ValueError with a one-line reason if it is not one the model
-    can add (a bits model takes up to 64-bit operands, the others their own width)."""
+    can add (a bits model takes operands of any width, the others their own)."""
     match = _SUM.fullmatch(text)
     if not match:
         raise ValueError(f"type a sum like 93+116, not {text.strip()!r}")
-    return pair_for(int(match[1]), int(match[2]), config.bits, config.layout)
+    return pair_for(parse_operand(match[1]), parse_operand(match[2]), config.bits, config.layout)
 
 
 def bit_probabilities(layout: Layout, outputs: np.ndarray, width: int) -> np.ndarray:
@@ -63,8 +63,7 @@ def try_sum(backend, config: TrainConfig, text: str) -> TriedSum:
     outputs = backend.predict(layout.inputs(pairs))
     predicted = layout.predicted_bits(outputs, pairs.width)[0]
     return TriedSum(
-        int(pairs.a[0]),
-        int(pairs.b[0]),
+        *pairs.operands(0),
         bits_to_int(predicted),
         bit_probabilities(layout, outputs, pairs.width)[0],
         sum_bits(pairs)[0],

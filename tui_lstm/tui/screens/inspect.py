@@ -78,7 +78,7 @@ class InspectScreen(Screen[None]):
         problem = self.query_one("#problem", Static)
         try:
             pairs = parse_sum(text, self.config)
-            self.seen = inspect_sum(self.network, self.config, int(pairs.a[0]), int(pairs.b[0]))
+            self.seen = inspect_sum(self.network, self.config, *pairs.operands(0))
         except ValueError as error:
             problem.update(str(error))
             problem.display = True
