@@ -277,17 +277,6 @@ async def test_try_a_sum():
         assert app.screen is app.screen_stack[0]
 
 
-async def test_generalization_runs_in_a_worker():
-    app = TuiLstmApp(small(epochs=1))
-    async with app.run_test(size=SIZE) as pilot:
-        await train_to_end(app, pilot)
-        app.query_one("#sparklines").border_subtitle = ""
-        await pilot.press("g")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert app.query_one("#sparklines").border_subtitle.startswith("16 bits ")
-
-
 async def test_save_and_open_a_run(tmp_path):
     runs = tmp_path / "runs"
     app = TuiLstmApp(small(epochs=2), runs_dir=runs)

@@ -3,6 +3,7 @@ same as ever up to 64 bits, and eval, predict and inspect of a trained model far
 the 64 bits it may be trained at (issue 13)."""
 
 import json
+import sys
 from functools import partial
 
 import numpy as np
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from tui_lstm import evaluate, resources, training
 from tui_lstm.cli import main
+from tui_lstm.runs import load_run
 from tui_lstm.task import (
     Pairs,
     bits_to_int,
@@ -24,6 +26,7 @@ from tui_lstm.task import (
     random_pairs,
     sum_bits,
 )
+from tui_lstm.tui.sums import LISTED_BITS, short_int, try_sum
 
 WIDTHS = st.integers(1, 300)
 
@@ -215,3 +218,32 @@ def test_typed_operands_are_whole_numbers_that_print():
         parse_operand("9" * 4300)
     with pytest.raises(ValueError, match="'4x' is not a whole number"):
         parse_operand("4x")
+
+
+def test_a_wide_sum_tried_in_the_console_is_shown_cut_short(fast_run):
+    saved = load_run(fast_run)
+    a = b = 10**4299 - 1  # the widest operands taken: their sum has 4,300 digits, more than str() prints
+    tried = try_sum(saved.backend, saved.config, f"{a}+{b}")
+    shown = tried.describe("lstm").plain
+    assert shown.startswith(
+        f"{short_int(a)} + {short_int(b)} = 19999999999999999999…99999999999999999998 (4,300 digits)"
+    )
+    wrong = int(((tried.probabilities > 0.5) != tried.true_bits.astype(bool)).sum())
+    assert f"{wrong:,} of the {len(tried.probabilities):,} sum bits wrong" in shown
+    assert shown.count(":") <= LISTED_BITS + 1 and len(shown) < 2000
+    narrow = try_sum(saved.backend, saved.config, "93+116").describe("lstm").plain
+    assert narrow.startswith("93 + 116 = 209, lstm(93,116) = ") and narrow.count(":") == 1 + 8  # each of the 8 sum bits
+
+
+@pytest.mark.parametrize("n", [0, 7, 10**39, 10**40 - 1, 10**40, 10**40 + 17, 3**5000])
+def test_numbers_are_cut_short_to_their_ends_and_length(n):
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        full = str(n)
+    finally:
+        sys.set_int_max_str_digits(limit)
+    if len(full) <= 40:
+        assert short_int(n) == full
+    else:
+        assert short_int(n) == f"{full[:20]}…{full[-20:]} ({len(full):,} digits)"

@@ -30,6 +30,8 @@ GENERALIZATION_WIDTHS = (16, 32, 64)
 GENERALIZATION_PAIRS = 10_000  # random pairs a width, at the end of a run and in ``eval``
 RANDOM_EVAL_PAIRS = 16_384  # where a width has too many pairs to list
 EVAL_BUDGET = 128_000_000  # bytes a chunk of random pairs may take while it is scored
+SCALE_WIDTH = 4096  # the widest width of the console's doubling scale (``eval --up-to`` goes anywhere)
+SCALE_WORK = 2_000_000  # operand bits a width's random pairs add up to there: about a second a width
 FLOAT64 = 8
 
 
@@ -119,6 +121,13 @@ def score_width(
 def doubling_widths(start: int, stop: int) -> list[int]:
     """``start``, then every power of two above it up to ``stop``: 7, 8, 16, ..., 4096."""
     return [start, *(2**k for k in range(start.bit_length(), stop.bit_length()))]
+
+
+def scale_samples(width: int) -> int | None:
+    """Random pairs the console's scale scores at ``width``: every pair where they are few
+    enough to list (None), else 10,000 up to 200 bits and fewer beyond, so that each wider
+    width costs about as much as the last (488 pairs at 4,096 bits), not twice as much."""
+    return None if width <= EXHAUSTIVE_MAX_WIDTH else min(GENERALIZATION_PAIRS, SCALE_WORK // width)
 
 
 def generalization(backend, rng: np.random.Generator, n: int = GENERALIZATION_PAIRS) -> dict[int, float]:

@@ -13,9 +13,11 @@ RIGHT_STYLE, WRONG_STYLE = "bold green", "bold red"
 WRONG_BIT = "bold reverse red"  # reverse: still told apart under NO_COLOR
 
 
-def sum_line(cell: str, a: int, b: int, predicted: int) -> str:
-    """``93 + 116 = 209, lstm(93,116) = 209``: the truth, then the model's answer."""
-    return f"{a} + {b} = {a + b}, {cell}({a},{b}) = {predicted}"
+def sum_line(cell: str, a: int, b: int, predicted: int, number=str) -> str:
+    """``93 + 116 = 209, lstm(93,116) = 209``: the truth, then the model's answer, each
+    number written by ``number``."""
+    a_, b_, total, got = number(a), number(b), number(a + b), number(predicted)
+    return f"{a_} + {b_} = {total}, {cell}({a_},{b_}) = {got}"
 
 
 def result_row(index: int, cell: str, a: int, b: int, predicted: int) -> str:

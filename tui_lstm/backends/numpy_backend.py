@@ -6,6 +6,7 @@ import io
 import math
 import zipfile
 import zlib
+from dataclasses import replace
 
 import numpy as np
 
@@ -112,6 +113,15 @@ class NumpyBackend:
         self.grad, self.grad_views = self.network.gradient_buffer()  # each batch's gradient, written in place
         self.config = config  # clipping and the state noise's schedule, read each epoch
         self.noise_rng = rng_for(config.seed, NOISE)
+
+    @classmethod
+    def copy_of(cls, backend, config: TrainConfig) -> NumpyBackend:
+        """A NumPy backend holding a copy of ``backend``'s weights (either engine's): to score
+        a model at length while the run it came from goes on training."""
+        copy = cls(replace(config, backend="numpy"))
+        for name, value in backend.numpy_network().params.items():
+            copy.network.params[name][...] = value
+        return copy
 
     @DIVERGING_QUIETLY
     def fit_epoch(self, epoch, data, order, batch_size, control, on_batch):

@@ -1,4 +1,4 @@
-"""The keys that use the run's model: try a sum, see inside, test longer sums, save, open.
+"""The keys that use the run's model: try a sum, see inside, longer sums, save, open.
 
 Mixed into the app, whose ``session``, ``board`` and ``panel`` they use. Each first asks
 ``_model_or_say`` whether the model can do it now, and says why not if it cannot.
@@ -7,17 +7,15 @@ Mixed into the app, whose ``session``, ``board`` and ``panel`` they use. Each fi
 from __future__ import annotations
 
 from rich.text import Text
-from textual import work
 
 from tui_lstm.inspection import NoBitSteps, check_bits_layout
 from tui_lstm.runs import RunError, fresh_run_dir
 from tui_lstm.session import RunState
 from tui_lstm.training import Trainer
-from tui_lstm.tui.board import MEASURING
-from tui_lstm.tui.messages import Generalized
 from tui_lstm.tui.screens.inspect import InspectScreen
 from tui_lstm.tui.screens.open import OpenedRun, OpenScreen
 from tui_lstm.tui.screens.prompt import PromptScreen
+from tui_lstm.tui.screens.widths import WidthsScreen
 from tui_lstm.tui.sums import try_sum
 
 
@@ -56,19 +54,11 @@ class ModelKeys:
             self.push_screen(InspectScreen(trainer.backend.numpy_network(), trainer.config, self.last_sum))
 
     def action_generalize(self) -> None:
-        if not (trainer := self._model_or_say(predicting=True, between_batches=True)):
+        if not (trainer := self._model_or_say(predicting=True)):
             return
         if trainer.config.layout != "bits":
-            self.notify("only a bits-layout model can add longer numbers")
-        elif any(w.group == "eval" and not w.is_finished for w in self.workers):
-            self.notify("already measuring")
-        else:
-            self.board.status.note = MEASURING
-            self._generalize()
-
-    @work(thread=True, group="eval", exit_on_error=False)
-    def _generalize(self) -> None:
-        self.board.post_message(Generalized(self.session.generalization()))
+            return self.notify("only a bits-layout model can add longer numbers")
+        self.push_screen(WidthsScreen(trainer.backend, trainer.config))
 
     def action_save(self) -> None:
         if not (trainer := self._model_or_say(predicting=True, between_batches=True)):
