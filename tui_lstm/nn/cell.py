@@ -88,15 +88,26 @@ class Cell:
         """
         raise NotImplementedError
 
-    def backward(self, p: dict, dh: np.ndarray, cache: dict, out: dict) -> None:
+    def backward(self, p: dict, dh: np.ndarray, cache: dict, out: dict, state_grads: dict | None = None) -> None:
         """dL/dh (T, B, H) for every step's output -> the gradients of W and b, written
         into ``out`` (arrays shaped like the parameters).
+
+        ``state_grads``, if given, holds a (T, B, H) array for each of ``states``, into
+        which step t's dL/d(state_t) is written, every later step's path included: how far
+        back in time the error reaches (``tui_lstm.nn.flow``). Training passes none.
 
         The state before the first step is zero, so nothing flows back into it and its
         recurrent products are skipped: for the two steps of the numbers layout that is
         half of the recurrent work.
         """
         raise NotImplementedError
+
+
+def record(state_grads: dict | None, t: int, **grads: np.ndarray) -> None:
+    """Keep step t's state gradients, (B, H) each, where ``backward`` was asked for them."""
+    if state_grads is not None:
+        for name, grad in grads.items():
+            state_grads[name][t] = grad
 
 
 def step_noise(noise: np.ndarray | None, t: int):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from tui_lstm.nn.activations import sigmoid
-from tui_lstm.nn.cell import Cell, KerasLayer, previous, recurrent, recurrent_weight_grad, step_noise
+from tui_lstm.nn.cell import Cell, KerasLayer, previous, record, recurrent, recurrent_weight_grad, step_noise
 
 
 class GRU(Cell):
@@ -39,7 +39,7 @@ class GRU(Cell):
             h_prev = h[t] = (1 - z[t]) * h_prev + z[t] * n[t] + step_noise(noise, t)
         return h, {"x": x, "z": z, "r": r, "n": n, "h": h}
 
-    def backward(self, p, dh, cache, out):
+    def backward(self, p, dh, cache, out, state_grads=None):
         H = self.n_hidden
         z, r, n, h = cache["z"], cache["r"], cache["n"], cache["h"]
         h_before = previous(h)
@@ -49,6 +49,7 @@ class GRU(Cell):
         dh_next = np.zeros_like(h[0])
         for t in reversed(range(h.shape[0])):
             dh_t = dh[t] + dh_next
+            record(state_grads, t, h=dh_t)
             dn = dh_t * z[t] * self.act.grad_from_output(n[t])
             d_rh = recurrent(t, dn, W_hn_T)  # dL/d(r * h_prev)
             dz_all[t, :, :H] = dh_t * (n[t] - h_before[t]) * z[t] * (1 - z[t])

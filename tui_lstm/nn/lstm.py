@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from tui_lstm.nn.activations import sigmoid
-from tui_lstm.nn.cell import Cell, KerasLayer, recurrent, recurrent_weight_grad
+from tui_lstm.nn.cell import Cell, KerasLayer, record, recurrent, recurrent_weight_grad
 
 
 class LSTM(Cell):
@@ -55,7 +55,7 @@ class LSTM(Cell):
         i, f, g, o = (gates[:, :, k] for k in range(4))
         return h, {"x": x, "gates": gates, "i": i, "f": f, "g": g, "o": o, "c": c, "c_act": c_act, "h": h}
 
-    def backward(self, p, dh, cache, out):
+    def backward(self, p, dh, cache, out, state_grads=None):
         T, B, H = dh.shape
         i, f, g, o, c_act, h = (cache[k] for k in ("i", "f", "g", "o", "c_act", "h"))
         W_h_T = self.recurrent_weights(p).T
@@ -72,6 +72,7 @@ class LSTM(Cell):
         for t in reversed(range(T)):
             dh_t = dh[t] + dh_next
             dc = dc_next + dh_t * c_from_h[t]
+            record(state_grads, t, h=dh_t, c=dc)
             dz[t, :, :3] = dc[:, None] * through_c[t]
             dz[t, :, 3] = dh_t * o_from_h[t]
             dc_next = dc * f[t]

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from tui_lstm.nn.activations import sigmoid
-from tui_lstm.nn.cell import Cell, previous, recurrent, recurrent_weight_grad, step_noise
+from tui_lstm.nn.cell import Cell, previous, record, recurrent, recurrent_weight_grad, step_noise
 
 
 class MGU(Cell):
@@ -45,7 +45,7 @@ class MGU(Cell):
             h_prev = h[t] = (1 - f[t]) * h_prev + f[t] * n[t] + step_noise(noise, t)
         return h, {"x": x, "f": f, "n": n, "h": h}
 
-    def backward(self, p, dh, cache, out):
+    def backward(self, p, dh, cache, out, state_grads=None):
         H = self.n_hidden
         f, n, h = cache["f"], cache["n"], cache["h"]
         h_before = previous(h)
@@ -60,6 +60,7 @@ class MGU(Cell):
         dh_next = np.zeros_like(h[0])
         for t in reversed(range(h.shape[0])):
             dh_t = dh[t] + dh_next
+            record(state_grads, t, h=dh_t)
             dn = dz[t, :, H:] = dh_t * n_from_h[t]
             d_fh = recurrent(t, dn, W_hn_T)  # dL/d(f * h_prev)
             df = dz[t, :, :H] = dh_t * f_from_h[t] + d_fh * f_from_fh[t]

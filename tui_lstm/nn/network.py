@@ -72,12 +72,15 @@ class Network:
         flat = np.empty_like(self.flat)
         return flat, self._views(flat)
 
-    def backward(self, dlogits: np.ndarray, cache: dict, into: dict | None = None) -> dict:
+    def backward(
+        self, dlogits: np.ndarray, cache: dict, into: dict | None = None, state_grads: dict | None = None
+    ) -> dict:
         """The gradients by name, written into ``into`` (views from ``gradient_buffer``;
-        a new buffer's if not given)."""
+        a new buffer's if not given); each step's state gradients into ``state_grads``
+        if given (see ``Cell.backward``)."""
         grads = self.gradient_buffer()[1] if into is None else into
         dh = self.head.backward(_part(self.params, "head."), dlogits, cache["h"], _part(grads, "head."))
-        self.cell.backward(_part(self.params, "cell."), dh, cache, _part(grads, "cell."))
+        self.cell.backward(_part(self.params, "cell."), dh, cache, _part(grads, "cell."), state_grads)
         return grads
 
     def logits(self, x: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tui_lstm.nn.cell import Cell, KerasLayer, recurrent, recurrent_weight_grad, step_noise
+from tui_lstm.nn.cell import Cell, KerasLayer, record, recurrent, recurrent_weight_grad, step_noise
 
 
 class RNN(Cell):
@@ -31,13 +31,15 @@ class RNN(Cell):
             h_prev = h[t] = self.act.forward(z[t] + recurrent(t, h_prev, W_h) + step_noise(noise, t))
         return h, {"x": x, "h": h}
 
-    def backward(self, p, dh, cache, out):
+    def backward(self, p, dh, cache, out, state_grads=None):
         h = cache["h"]
         W_h_T = self.recurrent_weights(p).T
         dz = np.empty_like(h)  # (T, B, H)
         dh_next = np.zeros_like(h[0])
         for t in reversed(range(h.shape[0])):
-            dz[t] = (dh[t] + dh_next) * self.act.grad_from_output(h[t])
+            dh_t = dh[t] + dh_next
+            record(state_grads, t, h=dh_t)
+            dz[t] = dh_t * self.act.grad_from_output(h[t])
             dh_next = recurrent(t, dz[t], W_h_T)
         recurrent_weight_grad(h[:-1], dz, out["W"][self.n_in :])
         self.weight_grads(cache["x"], dz, out)
