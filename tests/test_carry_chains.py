@@ -15,6 +15,7 @@ from tui_lstm.carry_chains import (
     chain_lengths,
     doubling_groups,
     on_planted_pairs,
+    planted_lengths,
     planted_pairs,
 )
 from tui_lstm.task import Pairs, exhaustive_pairs, operand_array, random_pairs
@@ -149,10 +150,18 @@ def test_accuracy_at_the_training_width_by_chain_length():
 
 def test_accuracy_on_planted_pairs_by_doubling_groups():
     config = wired_config("lstm")
-    got = on_planted_pairs(FailsChainsOf(5), config, 64, n=65 * 10)
+    got = on_planted_pairs(FailsChainsOf(5), config, 64, n=8 * 40)
     assert got.groups == doubling_groups(64)
-    assert got.pairs.tolist() == [10, 10, 20, 40, 80, 160, 320, 10]
+    assert got.pairs.tolist() == [40] * 8  # as many pairs a group, each length of a group in turn
     assert got.exact_accuracy.tolist() == [1.0, 1.0, 1.0, 0.25, 0.0, 0.0, 0.0, 0.0]  # 4-7: only 4 is right
+
+
+def test_planted_lengths_reach_every_group_with_fewer_pairs_than_lengths():
+    groups = doubling_groups(4096)
+    lengths = planted_lengths(488, groups)
+    assert np.bincount(np.searchsorted([low for low, _ in groups], lengths, side="right") - 1).min() >= 488 // 14
+    assert lengths.max() >= 2048 and lengths.min() == 0
+    assert planted_lengths(7, chain_groups(6)).tolist() == list(range(7))  # per length up to 16 bits
 
 
 def test_planted_pairs_beyond_the_training_width_need_the_bits_layout():

@@ -1,6 +1,7 @@
 """The headless command: what it writes, and how it refuses bad input (one line, exit 2)."""
 
 import json
+import struct
 import subprocess
 import sys
 import zipfile
@@ -29,6 +30,7 @@ def trained(tmp_path_factory):
 def test_train_writes_a_run_folder(trained):
     assert sorted(p.name for p in trained.iterdir()) == [
         "config.json",
+        "gradients.csv",
         "history.csv",
         "model.npz",
         "results.txt",
@@ -60,12 +62,12 @@ def test_json_summary(tmp_path, capsys):
     summary = json.loads((out / "summary.json").read_text())
     assert set(report) == set(summary) | {"preset", "seed", "run_dir", "config"}
     assert {key: report[key] for key in summary} == summary
-    assert report["format"] == 2 and {"format": 2, **report["config"]} == json.loads((out / "config.json").read_text())
+    assert report["format"] == 3 and {"format": 3, **report["config"]} == json.loads((out / "config.json").read_text())
     assert report["seed"] == 3 and report["epochs_run"] == 2 and report["run_dir"] == str(out)
     assert set(report["generalization"]) == {"16", "32", "64"}
     assert main(["eval", str(out), "--json"]) == 0  # the saved model, scored again
     scores = json.loads(capsys.readouterr().out)
-    assert scores["format"] == 2 and scores["all_pairs"] is True and scores["pairs"] == report["eval_pairs"]
+    assert scores["format"] == 3 and scores["all_pairs"] is True and scores["pairs"] == report["eval_pairs"]
     assert (report["eval_exact_accuracy"], report["eval_bit_accuracy"]) == (
         scores["exact_accuracy"],
         scores["bit_accuracy"],
@@ -194,6 +196,18 @@ def test_bad_model_files_are_refused(trained, tmp_path):
     assert "refused" in one_line_refusal(run("eval", str(pickled)))
 
     assert "not a run folder" in one_line_refusal(run("eval", str(tmp_path)))
+
+
+def test_a_model_whose_zip_directory_points_before_the_file_is_refused(trained, tmp_path):
+    """Found by the random damage of test_run_folders: a central directory said to start
+    past where it is makes zipfile seek before the file's start, a ValueError of its own."""
+    shifted = copy_run(trained, tmp_path / "shifted")
+    data = bytearray((shifted / "model.npz").read_bytes())
+    end = data.rfind(b"PK\x05\x06")  # the end of central directory record
+    offset = struct.unpack_from("<I", data, end + 16)[0]
+    struct.pack_into("<I", data, end + 16, offset + 100)
+    (shifted / "model.npz").write_bytes(bytes(data))
+    assert "unreadable or truncated" in one_line_refusal(run("eval", str(shifted)))
 
 
 @pytest.mark.parametrize(

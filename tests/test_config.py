@@ -106,3 +106,13 @@ def test_the_state_noise_rises_by_epoch_up_to_its_ceiling():
     ]
     assert preset("fast", epochs=12).state_noise_at(12) == fast.state_noise_at(12)  # epochs, not parts of the run
     assert preset("fast", noise_rise=0.0).state_noise_at(80) == 0.3
+
+
+def test_the_learning_rate_falls_from_its_epoch_to_a_hundredth_in_the_last():
+    config = preset("fast", epochs=10, lr_anneal_from=7)
+    assert [config.lr_factor(epoch) for epoch in range(1, 7)] == [1.0] * 6
+    assert [round(config.lr_factor(epoch), 6) for epoch in (7, 8, 9, 10)] == [0.7525, 0.505, 0.2575, 0.01]
+    assert {preset("fast", epochs=10, lr_anneal_from=0).lr_factor(epoch) for epoch in range(1, 11)} == {1.0}
+    short = preset("fast", epochs=12)  # a run that ends before fast's fall begins learns at the full rate
+    assert {short.lr_factor(epoch) for epoch in range(1, 13)} == {1.0}
+    assert preset("fast").lr_factor(60) == 1.0 and preset("fast").lr_factor(100) == pytest.approx(0.01)

@@ -7,7 +7,7 @@ see is what happens at run time, where the backend registry imports a backend by
 so the same promise is also checked on live processes: training, parsing the command
 line, importing the keras backend's module and opening the console on a keras preset
 must not import TensorFlow (it takes seconds), a sweep on this machine must not import
-Dask, and the core never imports textual.
+Dask, tensorboardX is imported only for --tensorboard, and the core never imports textual.
 """
 
 import shutil
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-HEAVY = {"textual", "tensorflow", "keras", "dask", "distributed"}
+HEAVY = {"textual", "tensorflow", "keras", "dask", "distributed", "tensorboardX"}  # the last: --tensorboard only
 
 
 def imported_by(code: str) -> set[str]:

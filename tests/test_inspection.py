@@ -219,7 +219,7 @@ def test_cli_names_the_cells_own_gates_and_states(mgu_run, capsys):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["{missing}", "1", "2"], "not a run folder"),
+        (["{missing}", "1", "2"], "no such run, here or in runs"),
         (["{fast}", "-1", "2"], "operands must be non-negative"),
         (["{numbers}", "1", "2"], "only bits-layout models can be inspected"),
     ],

@@ -188,6 +188,9 @@ def test_pause_holds_between_batches_and_lr_changes_apply():
         worker.join(60)
     assert steps == list(range(1, 9)) and control.stopwatch.running  # it runs again after the pause
     assert backend._call(lambda: float(backend.model.optimizer.learning_rate)) == 0.25
+    control.lr_factor = 0.5  # an annealed epoch's
+    backend.fit_epoch(2, data, np.arange(64), 8, control, lambda step, loss: None)
+    assert backend._call(lambda: float(backend.model.optimizer.learning_rate)) == 0.125
 
 
 def test_model_bytes_round_trip():

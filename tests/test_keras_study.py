@@ -8,6 +8,7 @@ import pytest
 
 from tui_lstm.cli import main
 from tui_lstm.config import preset
+from tui_lstm.runs import FORMAT
 from tui_lstm.study import sample_size_rows
 from tui_lstm.sweep.command import execute, plan_from
 
@@ -35,7 +36,7 @@ def test_cli_json(tmp_path, monkeypatch, capsys, backend_preset):
     assert main(args) == 0
     captured = capsys.readouterr()
     result = json.loads(captured.out)
-    assert result["format"] == 2 and result["config"]["backend"] == preset(backend_preset).backend
+    assert result["format"] == FORMAT and result["config"]["backend"] == preset(backend_preset).backend
     assert [row["samples"] for row in result["rows"]] == [16, 32]
     assert set(result["rows"][0]) == {
         "samples",

@@ -21,6 +21,7 @@ from tui_lstm.task import exhaustive_pairs
 
 FORMAT_0 = Path(__file__).parent / "fixtures" / "runs" / "format0-numpy"
 FORMAT_1 = Path(__file__).parent / "fixtures" / "runs" / "format1-numpy"  # written by b726da6
+FORMAT_2 = Path(__file__).parent / "fixtures" / "runs" / "format2-numpy"  # written by 87fcf27
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +48,7 @@ def test_round_trip(saved):
 def test_a_folder_saved_now_says_its_format(saved):
     _, _, directory = saved
     for name in (CONFIG, SUMMARY):
-        assert json.loads((directory / name).read_text())["format"] == FORMAT == 2
+        assert json.loads((directory / name).read_text())["format"] == FORMAT == 3
 
 
 def test_format_0_is_read_with_its_stated_defaults():
@@ -93,20 +94,30 @@ def test_format_1_is_read_with_its_stated_defaults():
     assert run.record.provenance["tui_lstm"] == "0.1.0" and run.record.training_state
 
 
-def test_format_1_continues_exactly_as_saved(tmp_path):
+def test_format_2_is_read_with_its_stated_defaults():
+    """Before format 3 the learning rate was never annealed, and config.json had no field for it."""
+    run = load_run(FORMAT_2)
+    assert json.loads((FORMAT_2 / CONFIG).read_text())["format"] == 2
+    assert run.config.lr_anneal_from == 0 and run.config.eval_every == 5 and len(run.record.history) == 12
+    scored = [row.epoch for row in run.record.history if row.eval_exact_accuracy is not None]
+    assert scored == [5, 10, 12] and run.record.training_state
+
+
+@pytest.mark.parametrize("fixture", [FORMAT_1, FORMAT_2], ids=["format1", "format2"])
+def test_an_earlier_format_continues_exactly_as_saved(tmp_path, fixture):
     """Its training state still takes the run on: two more epochs from the fixture are the
     epochs a continued run of today's engine trains (the same again from a copy)."""
     runs = []
     for name in ("a", "b"):
         copy = tmp_path / name
         copy.mkdir()
-        for p in FORMAT_1.iterdir():
+        for p in fixture.iterdir():
             (copy / p.name).write_bytes(p.read_bytes())
         session = Session()
         saved = session.open(copy)
         runs.append(session.train(saved.config.replace(epochs=14)).history)
     assert len(runs[0]) == 14 and runs[0] == runs[1]
-    assert runs[0][:12] == tuple(load_run(FORMAT_1).record.history)
+    assert runs[0][:12] == tuple(load_run(fixture).record.history)
 
 
 def newer_format(source: Path, target: Path, name: str) -> Path:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tui_lstm.cli import main
-from tui_lstm.runs import load_run
+from tui_lstm.runs import FORMAT, load_run
 from tui_lstm.sweep.executors import LocalPool
 from tui_lstm.sweep.folder import RESULTS, SWEEP, ResultRow, SweepFolder
 from tui_lstm.sweep.plan import NAME_LENGTH, PlanError, SweepPlan, parse_axis, parse_seeds, run_name
@@ -183,7 +183,7 @@ def test_a_sweep_writes_its_plan_a_run_folder_per_run_and_a_row_each(swept):
     assert {path.name for path in out.iterdir() if path.is_dir()} == names
     plan = json.loads((out / SWEEP).read_text())
     assert plan["grid"] == {"cell": ["lstm", "gru"], "hidden": [4, 8]} and plan["seeds"] == [0, 1]
-    assert plan["base"]["epochs"] == 2 and plan["format"] == 2
+    assert plan["base"]["epochs"] == 2 and plan["format"] == FORMAT
     rows = rows_of(out)
     assert sorted(row["name"] for row in rows) == sorted(names)
     for row in rows:  # each row is its run's folder

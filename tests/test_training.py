@@ -186,11 +186,32 @@ def test_pause_holds_and_resume_continues():
 
 
 def test_lr_changed_mid_run_is_used_and_recorded():
-    trainer = Trainer(preset("fast", epochs=2, samples=200))
+    trainer = Trainer(preset("fast", epochs=2, samples=200, lr_anneal_from=0))
     trainer.on_event = lambda e: isinstance(e, EpochDone) and setattr(trainer.control, "lr", 0.001)
     trainer.run()
     assert [m.lr for m in trainer.history] == [preset("fast").lr, 0.001]
     assert trainer.backend.optimizer.lr == 0.001
+
+
+def test_the_annealed_rate_is_the_one_each_epoch_trains_at_and_records():
+    """From lr_anneal_from to the last epoch of the run as it is now set: a continued run
+    with more epochs falls again to its new last, from the rate the console set."""
+    trainer = Trainer(preset("fast", epochs=4, samples=64, lr_anneal_from=3))
+    rates = []
+    fit_epoch = trainer.backend.fit_epoch
+
+    def recording(*args):
+        fit = fit_epoch(*args)
+        rates.append(trainer.backend.optimizer.lr)  # what the epoch's batches were given
+        return fit
+
+    trainer.backend.fit_epoch = recording
+    trainer.run()
+    lr = preset("fast").lr
+    assert rates == [m.lr for m in trainer.history] == pytest.approx([lr, lr, lr * 0.505, lr * 0.01])
+    trainer.config, trainer.control.lr = trainer.config.replace(epochs=6), 0.02
+    trainer.run()
+    assert [m.lr for m in trainer.history[4:]] == rates[4:] == pytest.approx([0.02 * 0.2575, 0.02 * 0.01])
 
 
 def test_halving_the_lr_when_the_epoch_loss_rises():

@@ -161,7 +161,7 @@ def test_eval_at_100_and_300_bits(fast_run, capsys):
 
 def test_eval_up_to_a_width_doubles_from_the_start(fast_run, capsys):
     assert main(["eval", str(fast_run), "--bits", "100", "--up-to", "300", "--samples", "200"]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("exact ")]
     assert [line.split(" over ")[1] for line in lines] == [f"200 random {w}-bit pairs" for w in (100, 128, 256)]
     scale = json_of(capsys, "eval", str(fast_run), "--up-to", "16", "--json")
     assert [(w["bits"], w["pairs"], w["all_pairs"]) for w in scale["widths"]] == [
@@ -174,11 +174,15 @@ def test_eval_up_to_a_width_doubles_from_the_start(fast_run, capsys):
 
 
 def test_predict_and_inspect_300_bit_sums(fast_run, capsys):
+    """The commands' answer is the model's, whatever it is: this sum's carry runs through
+    300 steps of one input, which some seeds get wrong at the top (benchmarks/long_sums.py)."""
     a, b = 2**300 - 1, 2**299 + 12345
+    saved = load_run(fast_run)
+    model = bits_to_int(evaluate.predicted_bits(saved.backend, "bits", pair_for(a, b, saved.config.bits, "bits"))[0])
     assert main(["predict", str(fast_run), str(a), str(b)]) == 0
-    assert capsys.readouterr().out.strip() == f"{a} + {b} = {a + b}, lstm({a},{b}) = {a + b}"
+    assert capsys.readouterr().out.strip() == f"{a} + {b} = {a + b}, lstm({a},{b}) = {model}"
     seen = json_of(capsys, "inspect", str(fast_run), str(a), str(b), "--json")
-    assert (seen["width"], len(seen["steps"]), seen["sum"], seen["predicted"]) == (300, 301, a + b, a + b)
+    assert (seen["width"], len(seen["steps"]), seen["sum"], seen["predicted"]) == (300, 301, a + b, model)
     assert [step["carry_in"] for step in seen["steps"]] == [0] + [1] * 300
     assert main(["inspect", str(fast_run), str(a), str(b)]) == 0
     assert "300-bit operands, 301 steps" in capsys.readouterr().out

@@ -3,6 +3,8 @@ doubling scale, each width drawn as it is measured, on a copy of the weights."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from tui_helpers import quick_final_tests, screen_text, small, wait_until
@@ -97,3 +99,18 @@ async def test_g_says_why_where_there_are_no_longer_sums():
         await pilot.press("g")
         assert not isinstance(app.screen, WidthsScreen)
         assert "only a bits-layout model" in last_notice(app)
+
+
+async def test_in_ascii_the_bars_are_ascii(monkeypatch):
+    monkeypatch.setattr(widths, "SCALE_WIDTH", 8)
+    app = TuiLstmApp(small(epochs=1), ascii=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await trained(app, pilot)
+        await pilot.press("g")
+        screen = app.screen
+        await wait_until(pilot, lambda: len(screen.rows) == 2)
+        await pilot.pause()
+        rows = [line for line in screen_text(app).splitlines() if re.match(r"\s+\d+ bits ", line)]
+        assert len(rows) == 2 and all(line.isascii() for line in rows)
+        assert any("#" in line for line in rows) or all(row.scores.exact_accuracy == 0 for row in screen.rows)
+        await pilot.press("escape")

@@ -16,18 +16,19 @@ on a doubling scale, 0, 1, 2-3, 4-7, ..., as the width scale of ``evaluate`` is.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from tui_lstm.config import TrainConfig
-from tui_lstm.evaluate import RANDOM_EVAL_PAIRS, pairs_per_chunk, predicted_bits
+from tui_lstm.evaluate import RANDOM_EVAL_PAIRS, pairs_per_chunk, predicted_bits, scale_samples
 from tui_lstm.inspection import carries
 from tui_lstm.seeding import EVAL, rng_for
-from tui_lstm.task import LAYOUT, LIMB, Pairs, evaluation_pairs, limbs, random_pairs, sum_bits
+from tui_lstm.task import EXHAUSTIVE_MAX_WIDTH, LAYOUT, LIMB, Pairs, evaluation_pairs, limbs, random_pairs, sum_bits
 
 PER_LENGTH_MAX_WIDTH = 16  # up to this width a group per length; wider, doubling groups
-LONG_PAIRS = 10_000  # planted pairs scored at a long width: about 150 per length at 64 bits
+LONG_PAIRS = 10_000  # planted pairs scored at a long width: 1,250 a group at 64 bits
 
 
 def run_positions(bits: np.ndarray) -> np.ndarray:
@@ -106,6 +107,7 @@ class ChainAccuracy:
     groups: list[tuple[int, int]]
     pairs: np.ndarray
     right: np.ndarray
+    over: str = ""  # which pairs, in words: "all 16,384 7-bit pairs", "10,000 planted 64-bit pairs"
 
     @property
     def exact_accuracy(self) -> np.ndarray:
@@ -113,25 +115,36 @@ class ChainAccuracy:
         with np.errstate(invalid="ignore", divide="ignore"):
             return self.right / self.pairs
 
+    def labels(self) -> list[str]:
+        """Each group's chains in words: "0", "2-3"."""
+        return [str(low) if low == high else f"{low}-{high}" for low, high in self.groups]
+
+    def line(self) -> str:
+        """One line, a group each: "0 100% · 1 100% · 2-3 99.8% · ...", cut down (never up)
+        to a tenth of a percent so that only a group entirely right reads 100%; "-" where
+        a group has no pairs."""
+        return " · ".join(
+            f"{label} {'-' if n == 0 else '100%' if r == n else f'{math.floor(1000 * r / n) / 10:.1f}%'}"
+            for label, n, r in zip(self.labels(), self.pairs, self.right)
+        )
+
     def rows(self) -> list[dict]:
         """A dict a group, for JSON: its chains ("2-3"), pairs, right and exact accuracy (None
         where it has no pairs)."""
         return [
-            {
-                "chain": str(low) if low == high else f"{low}-{high}",
-                "pairs": int(n),
-                "right": int(r),
-                "exact_accuracy": float(r / n) if n else None,
-            }
-            for (low, high), n, r in zip(self.groups, self.pairs, self.right)
+            {"chain": label, "pairs": int(n), "right": int(r), "exact_accuracy": float(r / n) if n else None}
+            for label, n, r in zip(self.labels(), self.pairs, self.right)
         ]
 
 
-def by_chain_length(lengths: np.ndarray, right: np.ndarray, groups: list[tuple[int, int]]) -> ChainAccuracy:
+def by_chain_length(
+    lengths: np.ndarray, right: np.ndarray, groups: list[tuple[int, int]], over: str = ""
+) -> ChainAccuracy:
     """Pairs' chain lengths (N,) and whether each was exactly right (N,) -> counts per group."""
     index = np.searchsorted([low for low, _ in groups], lengths, side="right") - 1  # (N,)
     pairs = np.bincount(index, minlength=len(groups))
-    return ChainAccuracy(groups, pairs, np.bincount(index, weights=right, minlength=len(groups)).astype(np.int64))
+    right = np.bincount(index, weights=right, minlength=len(groups)).astype(np.int64)
+    return ChainAccuracy(groups, pairs, right, over)
 
 
 def exactly_right(backend, layout: str, pairs: Pairs) -> np.ndarray:
@@ -139,27 +152,57 @@ def exactly_right(backend, layout: str, pairs: Pairs) -> np.ndarray:
     return (predicted_bits(backend, layout, pairs) == sum_bits(pairs)).all(axis=1)
 
 
+def check_width(config: TrainConfig, width: int) -> None:
+    """ValueError, in one line, for a model that cannot add at ``width``: only a bits model
+    goes beyond its own."""
+    if config.layout != "bits" and width != config.bits:
+        raise ValueError(f"a {config.layout}-layout model adds {config.bits}-bit numbers only, not {width}-bit ones")
+
+
 def at_training_width(backend, config: TrainConfig) -> ChainAccuracy:
     """Over the evaluation pairs at the model's own width (every pair up to 8 bits, else
     random ones drawn afresh from the run's seed), for any layout."""
     pairs = evaluation_pairs(config.bits, rng_for(config.seed, EVAL), RANDOM_EVAL_PAIRS)
+    which = "all" if config.bits <= EXHAUSTIVE_MAX_WIDTH else "random"
+    right = exactly_right(backend, config.layout, pairs)
     return by_chain_length(
-        chain_lengths(pairs), exactly_right(backend, config.layout, pairs), chain_groups(config.bits)
+        chain_lengths(pairs), right, chain_groups(config.bits), f"{which} {len(pairs):,} {config.bits}-bit pairs"
     )
 
 
+def at_width(backend, config: TrainConfig, width: int, n: int | None = None) -> ChainAccuracy:
+    """Where ``eval`` and the console measure it: at the training width over its evaluation
+    pairs; at another, over every pair up to 8 bits, else over n planted pairs (by default
+    as many as the scale of longer sums scores there: 10,000 up to 200 bits, 488 at 4,096,
+    so that the widest widths cost about what the narrower do)."""
+    if width == config.bits:
+        return at_training_width(backend, config)
+    check_width(config, width)
+    if width <= EXHAUSTIVE_MAX_WIDTH:
+        return at_training_width(backend, config.replace(bits=width))
+    return on_planted_pairs(backend, config, width, n or scale_samples(width))
+
+
+def planted_lengths(n: int, groups: list[tuple[int, int]]) -> np.ndarray:
+    """(N,) chain lengths for n planted pairs: each group in turn, and within a group each
+    of its lengths in turn, so that every group is measured on as many pairs (a share of
+    n, not of the lengths: 488 pairs at 4,096 bits still reach chains of 2,048 and more)."""
+    i = np.arange(n)
+    low, high = (np.array(ends)[i % len(groups)] for ends in zip(*groups))  # (N,) each
+    return low + (i // len(groups)) % (high - low + 1)
+
+
 def on_planted_pairs(backend, config: TrainConfig, width: int, n: int = LONG_PAIRS) -> ChainAccuracy:
-    """Over n planted pairs of ``width`` bits (every chain length in turn, drawn from the run's
+    """Over n planted pairs of ``width`` bits (``planted_lengths``, drawn from the run's
     seed), scored a chunk at a time within evaluate's memory budget; ValueError, in one
     line, for a model that cannot add at that width (only a bits model goes beyond its own)."""
-    if config.layout != "bits" and width != config.bits:
-        raise ValueError(f"a {config.layout}-layout model adds {config.bits}-bit numbers only, not {width}-bit ones")
+    check_width(config, width)
     rng, chunk = rng_for(config.seed, EVAL), pairs_per_chunk(backend.numpy_network(), LAYOUT[config.layout], width)
-    lengths = np.arange(n) % (width + 1)
+    lengths = planted_lengths(n, chain_groups(width))
     right = np.concatenate(
         [
             exactly_right(backend, config.layout, planted_pairs(rng, lengths[i : i + chunk], width))
             for i in range(0, n, chunk)
         ]
     )
-    return by_chain_length(lengths, right, chain_groups(width))
+    return by_chain_length(lengths, right, chain_groups(width), f"{n:,} planted {width}-bit pairs")

@@ -1,13 +1,16 @@
 """The ``tui-lstm`` command: the console by default, and headless subcommands for scripts.
 
 Every bad input ends the same way: one line on stderr, exit status 2, nothing written.
-The console (and so textual) is imported only when it is opened.
+The console (and so textual) is imported only when it is opened, and only on a terminal.
+Runs are kept in one runs folder: --runs-dir, else $TUI_LSTM_RUNS, else ./runs; a RUN
+argument is a path, or where no such path exists, a name inside that folder.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import fields
 from pathlib import Path
@@ -17,6 +20,8 @@ from tui_lstm.nn.cells import CELLS
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl+C
+RUNS_ENV = "TUI_LSTM_RUNS"  # the runs folder where --runs-dir is not given
+WEB_DRIVER = "textual.drivers.web_driver:WebDriver"  # TEXTUAL_DRIVER in a console textual-serve starts
 
 
 class UsageError(Exception):
@@ -80,28 +85,112 @@ def print_json(figures: dict) -> None:
     print(json.dumps({"format": FORMAT, **figures}))
 
 
+def version() -> str:
+    """The installed version, as pip and bug reports name it."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("tui-lstm")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        from tui_lstm import __version__
+
+        return __version__
+
+
+def add_runs_dir_flag(parser: argparse.ArgumentParser, top: bool = False) -> None:
+    """--runs-dir, before or after the command's name: a subcommand's leaves the top
+    level's alone unless it is given there."""
+    parser.add_argument(
+        "--runs-dir",
+        type=Path,
+        metavar="DIR",
+        default=None if top else argparse.SUPPRESS,
+        help=f"the runs folder (default: ${RUNS_ENV}, else ./runs)",
+    )
+
+
+def add_tensorboard_flag(parser: argparse.ArgumentParser, top: bool = False) -> None:
+    parser.add_argument(
+        "--tensorboard",
+        type=Path,
+        metavar="DIR",
+        default=None if top else argparse.SUPPRESS,
+        help="also write each epoch's loss, accuracies and lr as TensorBoard event files, a folder per run under DIR",
+    )
+
+
+def command(sub, name: str, summary: str, description: str, *examples: str) -> argparse.ArgumentParser:
+    """A subcommand whose --help says what it does and shows how it is used."""
+    return sub.add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog="examples:\n" + "\n".join(f"  {example}" for example in examples),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+RUN_HELP = "a run folder, or the name of one in the runs folder"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="tui-lstm", description="Watch recurrent networks learn to add binary numbers.")
+    parser = Parser(
+        prog="tui-lstm",
+        description="Watch recurrent networks learn to add binary numbers: the console, or a command below.",
+        epilog="examples:\n  tui-lstm --preset report\n  tui-lstm train --headless --preset fast --out runs/f1\n"
+        "  tui-lstm COMMAND --help",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"tui-lstm {version()}")
     add_config_flags(parser)
+    parser.add_argument(
+        "--ascii",
+        action="store_true",
+        help="charts and sparklines in ASCII (automatic where stdout's encoding has no braille)",
+    )
+    add_runs_dir_flag(parser, top=True)
+    add_tensorboard_flag(parser, top=True)
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
 
-    train = sub.add_parser("train", help="train a model (in the console, or --headless)")
+    train = command(
+        sub,
+        "train",
+        "train a model (in the console, or --headless)",
+        "Train a model of --preset's settings, each overridden by the flag named after it: in the\n"
+        "console, which starts at once, or with --headless, a line per epoch and the run folder\n"
+        "saved under the runs folder. --show-config prints the settings and trains nothing.",
+        "tui-lstm train --headless --preset fast --seed 1 --out runs/f1 --until-exact",
+        "tui-lstm train --headless --from f1 --epochs 200     # continue runs/f1",
+        "tui-lstm train --preset report --epochs 10 --show-config",
+    )
     add_config_flags(train)
+    add_runs_dir_flag(train)
+    add_tensorboard_flag(train)
+    train.add_argument("--show-config", action="store_true", help="print the settings (with --json, as JSON); no run")
     train.add_argument("--headless", action="store_true", help="no console: progress lines, then a summary")
     train.add_argument("--out", type=Path, help="run folder to write (default: runs/<preset>-seed<seed>)")
     train.add_argument(
-        "--from", dest="from_run", type=Path, help="continue a saved (or checkpointed) run, in its folder unless --out"
+        "--from",
+        dest="from_run",
+        type=Path,
+        metavar="RUN",
+        help="continue a saved (or checkpointed) run, in its folder unless --out; a path or a name in the runs folder",
     )
     train.add_argument("--until-exact", action="store_true", help="stop once every pair is exactly right")
     train.add_argument("--json", action="store_true", help="end with one JSON object (progress goes to stderr)")
 
-    evaluate = sub.add_parser(
+    evaluate = command(
+        sub,
         "eval",
-        help="exact accuracy of a saved run",
-        description="Exact and bit accuracy of a saved run, at its own width or, for a bits-layout model, "
+        "exact accuracy of a saved run",
+        "Exact and bit accuracy of a saved run, at its own width or, for a bits-layout model,\n"
         "at any other: e.g. --up-to 4096 scores its width, then 8, 16, ..., 4096 bits.",
+        "tui-lstm eval runs/f1 --bits 64 --samples 10000",
+        "tui-lstm eval f1 --up-to 4096 --samples 1000 --json",
     )
-    evaluate.add_argument("run_dir", type=Path)
+    evaluate.add_argument("run_dir", type=Path, metavar="RUN", help=RUN_HELP)
+    add_runs_dir_flag(evaluate)
     evaluate.add_argument(
         "--bits",
         type=int,
@@ -118,22 +207,53 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--json", action="store_true")
 
-    predict = sub.add_parser("predict", help="add two numbers with a saved run")
-    predict.add_argument("run_dir", type=Path)
+    predict = command(
+        sub,
+        "predict",
+        "add two numbers with a saved run",
+        "Add two numbers with a saved run's model and print its answer beside the true sum.",
+        "tui-lstm predict runs/f1 93 116     # 93 + 116 = 209, lstm(93,116) = 209",
+    )
+    predict.add_argument("run_dir", type=Path, metavar="RUN", help=RUN_HELP)
+    add_runs_dir_flag(predict)
     predict.add_argument("a", type=_operand, help="any width for a bits-layout model")
     predict.add_argument("b", type=_operand)
 
-    gradcheck = sub.add_parser("gradcheck", help="check every gradient against finite differences")
+    gradcheck = command(
+        sub,
+        "gradcheck",
+        "check every gradient against finite differences",
+        "Check the engine's gradient of every parameter, for each cell (or --cell), against\n"
+        "central finite differences; exit 1 if any is off by more than the bound.",
+        "tui-lstm gradcheck --cell lstm",
+    )
     gradcheck.add_argument("--cell", choices=tuple(CELLS))
 
-    inspect = sub.add_parser("inspect", help="gates, states and the carry, bit by bit, for one sum")
-    inspect.add_argument("run_dir", type=Path)
+    inspect = command(
+        sub,
+        "inspect",
+        "gates, states and the carry, bit by bit, for one sum",
+        "Run one sum through a saved bits-layout model and show, at each bit, its gates and\n"
+        "states, and the hidden unit that carries.",
+        "tui-lstm inspect runs/f1 127 1",
+    )
+    inspect.add_argument("run_dir", type=Path, metavar="RUN", help=RUN_HELP)
+    add_runs_dir_flag(inspect)
     inspect.add_argument("a", type=_operand, help="any width")
     inspect.add_argument("b", type=_operand)
     inspect.add_argument("--json", action="store_true", help="per-step gates and states, and the carry unit")
 
-    sweep = sub.add_parser("sweep", help="many runs over a grid of settings and seeds, here or on a Dask cluster")
+    sweep = command(
+        sub,
+        "sweep",
+        "many runs over a grid of settings and seeds, here or on a Dask cluster",
+        "Train a run for every point of a grid of settings and every seed, several at once,\n"
+        "into one folder under the runs folder; then a table per grid point.",
+        "tui-lstm sweep --preset fast --grid cell=lstm,gru,rnn --grid hidden=8,16,32 --seeds 5 --out runs/cells",
+        "tui-lstm sweep --out runs/cells --resume",
+    )
     add_config_flags(sweep)
+    add_runs_dir_flag(sweep)
     sweep.add_argument(
         "--grid",
         action="append",
@@ -145,21 +265,83 @@ def build_parser() -> argparse.ArgumentParser:
         "--seeds", default="1", help="runs per grid point: a count (seeds --seed, --seed + 1, ...) or seeds 3,7,11"
     )
     sweep.add_argument("--until-exact", action="store_true", help="stop each run once every pair is exactly right")
-    sweep.add_argument("--out", type=Path, help="the sweep's folder (default: runs/sweep-<preset>-<axes>)")
+    sweep.add_argument(
+        "--out", type=Path, help="the sweep's folder (default: sweep-<preset>-<axes> in the runs folder)"
+    )
     sweep.add_argument("--resume", action="store_true", help="run only what the sweep in --out has not finished")
     sweep.add_argument("--dry-run", action="store_true", help="list the runs with time and memory estimates")
     sweep.add_argument("--workers", type=int, help="runs at once on this machine (default: its cores)")
     sweep.add_argument("--cluster", metavar="ADDRESS", help="a Dask scheduler, e.g. tcp://scheduler:8786")
     sweep.add_argument("--json", action="store_true", help="end with one JSON object instead of the table")
 
-    runs = sub.add_parser("runs", help="the saved runs and sweeps under a runs folder, as a table")
-    runs.add_argument("runs_dir", type=Path, nargs="?", default=Path("runs"), help="(default: runs)")
+    gradients = command(
+        sub,
+        "gradients",
+        "how far back in time the error reached, epoch by epoch",
+        "The gradient flow a saved bits-layout run recorded after each epoch, on 16 fixed 64-bit\n"
+        "sums: the norm of the last step's loss gradient with respect to the state k steps back,\n"
+        "over its norm at k = 0 (h, and c for an LSTM), and each sigmoid gate's share of\n"
+        "saturated activations (below 0.05 or above 0.95). --json: every lag, unscaled.",
+        "tui-lstm gradients runs/f1",
+        "tui-lstm gradients f1 --json",
+    )
+    gradients.add_argument("run_dir", type=Path, metavar="RUN", help=RUN_HELP)
+    add_runs_dir_flag(gradients)
+    gradients.add_argument("--json", action="store_true", help="one JSON object: the probe, and every epoch's norms")
+
+    runs = command(
+        sub,
+        "runs",
+        "the saved runs and sweeps under a runs folder, as a table",
+        "List the runs and sweeps under a folder (the runs folder by default) with their figures.",
+        "tui-lstm runs",
+        "tui-lstm runs runs/cells --json",
+    )
+    runs.add_argument("folder", type=Path, nargs="?", help="(default: the runs folder)")
+    add_runs_dir_flag(runs)
     runs.add_argument("--json", action="store_true", help="one JSON object instead of the table")
 
-    study = sub.add_parser("study", help="the lab report's studies, for either backend")
+    serve = command(
+        sub,
+        "serve",
+        "the console in a browser (textual-serve), a console per tab, behind a token",
+        "Serve the console to browsers: each tab gets a console of its own, with the settings\n"
+        "given here, saving into the same runs folder. Open the printed URL (it holds the token,\n"
+        "which the page keeps in a cookie). Loopback by default: reach it from elsewhere through\n"
+        "an SSH tunnel. Ctrl+C stops the server and its consoles.",
+        "tui-lstm serve --preset fast --epochs 500",
+        "ssh -L 8000:127.0.0.1:8000 HOST     # then open the printed URL here",
+        "tui-lstm serve --host 0.0.0.0 --port 8080 --public-url http://gpu-box.lan:8080",
+    )
+    add_config_flags(serve)
+    add_runs_dir_flag(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=8000, help="port to listen on, 0 for any free one (default: 8000)")
+    serve.add_argument("--token", help="the token the page asks for (default: a new random one, printed in the URL)")
+    serve.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the address browsers use (default: http://HOST:PORT, this machine's name for 0.0.0.0)",
+    )
+
+    study = command(
+        sub,
+        "study",
+        "the lab report's studies, for either backend",
+        "The lab report's studies, as sweeps kept in the runs folder.",
+        "tui-lstm study samples --preset report-keras --sizes 100,10000,20000 --seeds 3",
+    )
     studies = study.add_subparsers(dest="study", required=True, parser_class=Parser)
-    samples = studies.add_parser("samples", help="accuracy against training-set size (the report's section 4)")
+    samples = command(
+        studies,
+        "samples",
+        "accuracy against training-set size (the report's section 4)",
+        "Exact accuracy against the number of training pairs (the report's section 4): a sweep\n"
+        "over --sizes, summed up as the report's table.",
+        "tui-lstm study samples --preset report --sizes 100,1000 --seeds 2 --epochs 20",
+    )
     add_config_flags(samples)
+    add_runs_dir_flag(samples)
     samples.add_argument(
         "--sizes",
         type=_sizes,
@@ -185,10 +367,73 @@ def _sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
-def run_console(config: TrainConfig, start: bool = False) -> int:
+def run_console(
+    config: TrainConfig, start: bool = False, runs_dir: Path = Path("runs"), watcher=None, ascii: bool = False
+) -> int:
     from tui_lstm.tui.app import run
 
-    return run(config, start_training=start)
+    return run(config, start_training=start, runs_dir=runs_dir, watcher=watcher, ascii=ascii)
+
+
+def runs_folder(args: argparse.Namespace) -> Path:
+    """The runs folder: --runs-dir, else $TUI_LSTM_RUNS, else ./runs."""
+    return getattr(args, "runs_dir", None) or Path(os.environ.get(RUNS_ENV) or "runs")
+
+
+def run_argument(args: argparse.Namespace, given: Path) -> Path:
+    """A RUN argument: the path where one exists, else that name inside the runs folder."""
+    if os.path.lexists(given):
+        return given
+    inside = runs_folder(args) / given
+    if os.path.lexists(inside):
+        return inside
+    raise UsageError(f"{given}: no such run, here or in {runs_folder(args)}")
+
+
+def refuse_without_terminal() -> None:
+    """The console draws with escape codes, which in a pipe or a file are noise: without a
+    terminal it is refused. textual-serve's console talks through pipes on purpose, with
+    Textual's web driver, which it names in TEXTUAL_DRIVER."""
+    if os.environ.get("TEXTUAL_DRIVER") != WEB_DRIVER and not sys.stdout.isatty():
+        raise UsageError("the console needs a terminal and stdout is not one; without one: tui-lstm train --headless")
+
+
+def scalar_log(args: argparse.Namespace):
+    """--tensorboard's log (a session's watcher), or None; refused in one line before any run."""
+    if getattr(args, "tensorboard", None) is None:
+        return None
+    from tui_lstm.scalars_log import ScalarLog, ScalarLogError
+
+    try:
+        return ScalarLog(args.tensorboard)
+    except ScalarLogError as error:
+        raise UsageError(str(error)) from None
+
+
+def open_console(args: argparse.Namespace, start: bool = False) -> int:
+    """The console, on a terminal, with the runs folder and --tensorboard's log."""
+    refuse_without_terminal()
+    config = config_from(args)
+    log = scalar_log(args)
+    try:
+        return run_console(
+            config, start=start, runs_dir=runs_folder(args), watcher=log, ascii=getattr(args, "ascii", False)
+        )
+    finally:
+        if log is not None:
+            log.close()
+
+
+def show_config(config: TrainConfig, as_json: bool) -> int:
+    """``train --show-config``: the settings a run would train with, and no run."""
+    settings = json.loads(config.to_json())
+    if as_json:
+        print_json({"config": settings})
+    else:
+        width = max(map(len, settings))
+        for name, value in settings.items():
+            print(f"{name.replace('_', '-'):<{width}}  {json.dumps(value) if isinstance(value, bool) else value}")
+    return 0
 
 
 def cmd_train(args) -> int:
@@ -198,23 +443,34 @@ def cmd_train(args) -> int:
     from tui_lstm.runs import RunError, fresh_run_dir, reserve_run_dir, summary_figures
     from tui_lstm.session import Session
 
-    if not args.headless:
+    if not args.headless and not args.show_config:
         for flag, given in (("--out", args.out), ("--from", args.from_run)):
             if given is not None:
                 raise UsageError(f"{flag} is for headless runs (add --headless); the console saves with ctrl+s")
-        return run_console(config_from(args), start=True)
+        return open_console(args, start=True)
+    if args.from_run is not None:
+        args.from_run = run_argument(args, args.from_run)
     session = Session(Progress(sys.stderr if args.json else sys.stdout))
     config = _continued(session, args) if args.from_run else config_from(args)
+    if args.show_config:
+        return show_config(config, args.json)
     refused = too_big(config)
     if refused:
         raise UsageError(refused[1])
+    log = scalar_log(args)
     try:
-        out = reserve_run_dir(args.out) if args.out else args.from_run or fresh_run_dir(Path("runs"), config)
+        out = reserve_run_dir(args.out) if args.out else args.from_run or fresh_run_dir(runs_folder(args), config)
     except RunError as error:
         raise UsageError(str(error)) from None
+    if log is not None:
+        log.name, session.watcher = Path(out).name, log  # --from goes on in the same curves
     session.begin(config, until_exact=args.until_exact)
     run = HeadlessRun(session, Path(out), lambda line: print(f"tui-lstm: {line}", file=sys.stderr))
-    status = run.run()
+    try:
+        status = run.run()
+    finally:
+        if log is not None:
+            log.close()
     if run.saved is not None:
         if args.json:
             figures = {"preset": config.preset, "seed": config.seed, **summary_figures(run.saved), "run_dir": str(out)}
@@ -319,9 +575,10 @@ def _pair(run, a: int, b: int):
 
 
 def cmd_eval(args) -> int:
+    from tui_lstm.carry_chains import at_width
     from tui_lstm.evaluate import score_width
 
-    run = _open_run(args.run_dir)
+    run = _open_run(run_argument(args, args.run_dir))
     widths = _widths_for(run.config, args.bits, args.up_to)
     if args.samples is not None and not 1 <= args.samples <= 10_000_000:
         raise UsageError(f"--samples must be between 1 and 10000000, not {args.samples}")
@@ -330,6 +587,7 @@ def cmd_eval(args) -> int:
     figures = []
     for width in widths:  # random pairs from the run's own seed: the same figures every time
         scores, every = score_width(run.backend, run.config, width, args.samples, budget)
+        chains = at_width(run.backend, run.config, width, args.samples)
         figures.append(
             {
                 "bits": width,
@@ -337,11 +595,13 @@ def cmd_eval(args) -> int:
                 "all_pairs": every,
                 "exact_accuracy": scores.exact_accuracy,
                 "bit_accuracy": scores.bit_accuracy,
+                "by_chain_length": {"over": chains.over, "groups": chains.rows()},
             }
         )
         if not args.json:
             which = f"all {scores.pairs:,} {width}-bit pairs" if every else f"{scores.pairs:,} random {width}-bit pairs"
             print(f"exact {scores.exact_accuracy:.2%}, bits {scores.bit_accuracy:.2%} over {which}", flush=True)
+            print(f"  by carry chain ({chains.over}): {chains.line()}", flush=True)
     if args.json:
         print_json(figures[0] if args.up_to is None else {"widths": figures})
     return 0
@@ -352,7 +612,7 @@ def cmd_predict(args) -> int:
     from tui_lstm.presentation import sum_line
     from tui_lstm.task import bits_to_int
 
-    run = _open_run(args.run_dir)
+    run = _open_run(run_argument(args, args.run_dir))
     pairs = _pair(run, args.a, args.b)
     predicted = bits_to_int(predicted_bits(run.backend, run.config.layout, pairs)[0])
     print(sum_line(run.config.cell, args.a, args.b, predicted))
@@ -383,7 +643,7 @@ def cmd_inspect(args) -> int:
     from tui_lstm.inspection import NoBitSteps, check_bits_layout, find_carry_unit, inspect_sum
     from tui_lstm.inspection_table import StepTable
 
-    run = _open_run(args.run_dir)
+    run = _open_run(run_argument(args, args.run_dir))
     network = run.backend.numpy_network()
     try:
         check_bits_layout(run.config)
@@ -396,6 +656,36 @@ def cmd_inspect(args) -> int:
         print_json({**seen.to_dict(), "carry_unit": carry.to_dict()})
     else:
         Console().print(StepTable(seen, carry))
+    return 0
+
+
+FLOW_LAGS = (1, 4, 16, 32, 64)  # the lags the gradients table shows
+
+
+def cmd_gradients(args) -> int:
+    from tui_lstm.nn.flow import PROBE_SEED, PROBE_SUMS, PROBE_WIDTH, check_bits_layout
+
+    given = run_argument(args, args.run_dir)
+    run = _open_run(given)
+    try:
+        check_bits_layout(run.config.layout)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    rows = run.record.flow
+    if not rows:
+        raise UsageError(f"{given}: no gradient flow recorded (saved before tui-lstm recorded it)")
+    if args.json:
+        probe = {"sums": PROBE_SUMS, "width": PROBE_WIDTH, "seed": PROBE_SEED}
+        print_json({"probe": probe, "epochs": [{"epoch": row.epoch, **row.flow.to_dict()} for row in rows]})
+        return 0
+    first = rows[0].flow
+    print(f"norm at lag k / at lag 0 over {PROBE_SUMS} {PROBE_WIDTH}-bit sums; gates: share saturated")
+    lags = [f"{state}{k}" for state in first.norms for k in FLOW_LAGS]
+    print(" ".join([f"{'epoch':>5}", *(f"{lag:>7}" for lag in lags), *(f"{gate:>4}" for gate in first.saturation)]))
+    for row in rows:
+        norms = [f"{row.flow.relative(state)[k]:7.1e}" for state in row.flow.norms for k in FLOW_LAGS]
+        gates = [f"{share:4.0%}" for share in row.flow.saturation.values()]
+        print(" ".join([f"{row.epoch:>5}", *norms, *gates]))
     return 0
 
 
@@ -413,15 +703,34 @@ def cmd_sweep(args) -> int:
             plan = None
         else:
             plan = plan_from(args.preset or "fast", overrides_from(args), args.grid, args.seeds, args.until_exact)
-        return run_sweep(args, plan, Path("runs"))
+        return run_sweep(args, plan, runs_folder(args))
     except (PlanError, RunError) as error:  # a cluster's refusal is a PlanError too
+        raise UsageError(str(error)) from None
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0 to 65535)")
+    return int(text)
+
+
+def cmd_serve(args) -> int:
+    from tui_lstm.serve.server import ServeError, console_flags, serve
+
+    config_from(args)  # bad settings: one line now, not in every tab
+    flags = console_flags(args.preset, overrides_from(args))
+    if getattr(args, "runs_dir", None) is not None:
+        flags += ["--runs-dir", str(args.runs_dir)]
+    try:
+        return serve(flags, host=args.host, port=args.port, token=args.token, public_url=args.public_url)
+    except ServeError as error:
         raise UsageError(str(error)) from None
 
 
 def cmd_runs(args) -> int:
     from tui_lstm.catalog import runs_command
 
-    return runs_command(args.runs_dir, args.json)
+    return runs_command(args.folder or runs_folder(args), args.json)
 
 
 def _percent(value: float | None) -> str:
@@ -440,7 +749,7 @@ def cmd_study(args) -> int:
     grid = [f"samples={','.join(str(size) for size in args.sizes)}"]
     try:
         plan = plan_from(args.preset or "fast", overrides_from(args), grid, str(args.seeds), False)
-        folder, rows, status = execute(plan, default_folder(Path("runs"), plan, "study"), workers=args.workers)
+        folder, rows, status = execute(plan, default_folder(runs_folder(args), plan, "study"), workers=args.workers)
     except (PlanError, RunError) as error:
         raise UsageError(str(error)) from None
     table_rows = sample_size_rows(plan, rows)
@@ -494,6 +803,8 @@ COMMANDS = {
     "sweep": cmd_sweep,
     "runs": cmd_runs,
     "inspect": cmd_inspect,
+    "serve": cmd_serve,
+    "gradients": cmd_gradients,
 }
 
 
@@ -502,7 +813,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command is None:
-            return run_console(config_from(args))
+            return open_console(args)
         return COMMANDS[args.command](args)
     except UsageError as error:
         print(f"tui-lstm: error: {error}", file=sys.stderr)

@@ -1,6 +1,7 @@
 """Pause, resume, stop and the learning rate: how another thread, or process, steers a run.
 
-The training loop calls ``checkpoint()`` between batches; anyone else calls the rest.
+The training loop calls ``checkpoint()`` between batches, and its session ``end_epoch()``
+between epochs; anyone else calls the rest.
 The stop is a signal object with ``set``, ``clear`` and ``is_set``: a ``threading.Event``
 by default, but a ``multiprocessing`` manager's Event or a Dask ``distributed.Event``
 work the same, so a run in another process (a sweep's worker) can be stopped from here.
@@ -24,19 +25,41 @@ class StopSignal(Protocol):
 
 class Control:
     def __init__(self, lr: float, stopwatch: Stopwatch | None = None, stop_signal: StopSignal | None = None):
-        self.lr = lr  # read by the backend before every batch
+        self.lr = lr  # the run's learning rate, which the console may change at any time
+        self.lr_factor = 1.0  # times this in the epoch under way: its annealing (TrainConfig.lr_factor)
         self.stopwatch = stopwatch or Stopwatch()  # stopped while checkpoint() waits on a pause
         self._stop = stop_signal if stop_signal is not None else threading.Event()
         self._running = threading.Event()
         self._running.set()
+        self._pause_at_epoch_end = threading.Event()  # a step (the console's n) is under way
+
+    @property
+    def batch_lr(self) -> float:
+        """The learning rate of the next batch: read by the backend before every batch."""
+        return self.lr * self.lr_factor
 
     def rearm(self) -> None:
         """Clear a stop, so that a stopped run can be continued."""
         self._stop.clear()
+        self._pause_at_epoch_end.clear()
 
     def stop(self) -> None:
+        self._pause_at_epoch_end.clear()
         self._stop.set()
         self._running.set()  # a paused loop wakes up to see the stop
+
+    def pause_after_epoch(self) -> None:
+        """Pause when the epoch being trained ends: before the next one's first batch."""
+        self._pause_at_epoch_end.set()
+
+    def end_epoch(self) -> bool:
+        """An epoch has ended (the loop's thread, before the next epoch's first checkpoint):
+        pause here if pause_after_epoch() asked to; True if it did."""
+        if not self._pause_at_epoch_end.is_set() or self._stop.is_set():
+            return False
+        self._pause_at_epoch_end.clear()
+        self._running.clear()
+        return True
 
     def pause(self) -> None:
         self._running.clear()

@@ -17,7 +17,7 @@ import numpy as np
 
 import tui_lstm
 from tui_lstm.config import TrainConfig
-from tui_lstm.training import EpochMetrics, RunSummary
+from tui_lstm.training import EpochFlow, EpochMetrics, RunSummary
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class RunRecord:
     results: tuple[str, ...]  # the report's rows for the test pairs
     provenance: dict[str, str] = field(default_factory=dict)
     training_state: bytes = b""  # pack()ed Trainer.training_state(): to continue exactly
+    flow: tuple[EpochFlow, ...] = ()  # gradient flow and gate saturation by epoch (bits layout)
 
 
 def pack(arrays: dict[str, np.ndarray]) -> bytes:

@@ -7,6 +7,10 @@
     summary.json  the state the run ended in, its end-of-run figures, and what made them
     training_state.npz  (NumPy runs) optimizer moments and random streams, so that a
                   continued run goes on exactly as if it had never stopped
+    gradients.csv (bits layout, since format 3) one row per epoch: the gradient flow
+                  through time on the fixed probe batch (nn/flow.py), columns h0 .. h64
+                  (and c0 .. c64 for an LSTM: the norm at each lag, lag 0 the last step)
+                  and each sigmoid gate's saturated share (i_saturated, ...)
 
 A folder is written from a ``RunRecord`` alone, and a folder that already holds a run is
 never written over. A save is whole or absent: it is written into a hidden partial folder
@@ -29,7 +33,10 @@ summary.json; a folder without one is format 0. Each format is read with these d
     1  (tui-lstm 0.1.0, session 3) config.json had no eval_every, read as 1 (every
        epoch scored every pair, as runs then did); history.csv had no
        eval_exact_accuracy column, read as not measured.
-    2  as written now.
+    2  (tui-lstm 0.1.0, session 4) config.json had no lr_anneal_from, read as 0 (the learning
+       rate held to the end); there was no gradients.csv, read as no epoch probed (a
+       continued run records its new epochs). A two-step layout never has one.
+    3  as written now.
 """
 
 from __future__ import annotations
@@ -51,18 +58,22 @@ from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+import numpy as np
+
 from tui_lstm.backends import BACKENDS, Backend, ModelFileError, make_backend
 from tui_lstm.config import FIELD, ConfigError, TrainConfig
 from tui_lstm.nn.cells import CELLS
 from tui_lstm.nn.dense import Dense
+from tui_lstm.nn.flow import Flow
 from tui_lstm.record import RunRecord
 from tui_lstm.task import LAYOUT
-from tui_lstm.training import EpochMetrics, RunSummary
+from tui_lstm.training import EpochFlow, EpochMetrics, RunSummary
 
-FORMAT = 2  # of the folders written now; every earlier one is read too
+FORMAT = 3  # of the folders written now; every earlier one is read too
 CONFIG, HISTORY, RESULTS, SUMMARY = "config.json", "history.csv", "results.txt", "summary.json"
 NOTE = "note.json"  # the user's note and tags, written after the save (see catalog.py); a re-save keeps it
 TRAINING_STATE = "training_state.npz"
+GRADIENTS = "gradients.csv"
 FORMAT_0_NAMES = {
     "exhaustive_exact_accuracy": "eval_exact_accuracy",
     "exhaustive_bit_accuracy": "eval_bit_accuracy",
@@ -151,6 +162,25 @@ def write_history(path: Path, history) -> None:
     _write_file(path, text.getvalue().encode())
 
 
+def flow_columns(flow: Flow) -> list[str]:
+    """gradients.csv's columns for a probe like ``flow``: epoch, each state's norm by lag
+    (h0, h1, ...), each sigmoid gate's saturated share (f_saturated, ...)."""
+    lags = [f"{state}{k}" for state, norms in flow.norms.items() for k in range(len(norms))]
+    return ["epoch", *lags, *(f"{gate}_saturated" for gate in flow.saturation)]
+
+
+def write_gradients(path: Path, rows) -> None:
+    """EpochFlow rows as CSV: every float as repr() writes it, so that a continued run's
+    file, read and written again, is the same bytes as an uninterrupted run's."""
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(flow_columns(rows[0].flow))
+    for row in rows:
+        norms = (float(value) for values in row.flow.norms.values() for value in values)
+        writer.writerow([row.epoch, *map(repr, norms), *(repr(float(v)) for v in row.flow.saturation.values())])
+    _write_file(path, text.getvalue().encode())
+
+
 def summary_figures(record: RunRecord) -> dict:
     """What summary.json holds, as plain JSON types; ``train --json`` prints the same."""
     return {"format": FORMAT, "state": record.state, **asdict(record.summary), "provenance": record.provenance}
@@ -169,6 +199,8 @@ def _write_run(folder: Path, record: RunRecord) -> None:
     _write_file(folder / RESULTS, "".join(row + "\n" for row in record.results).encode())
     if record.training_state:
         _write_file(folder / TRAINING_STATE, record.training_state)
+    if record.flow:
+        write_gradients(folder / GRADIENTS, record.flow)
     _write_file(folder / SUMMARY, _json_bytes(summary_figures(record)))
     sync_folder(folder)
 
@@ -442,6 +474,55 @@ def _epoch_row(path: Path, line: int, row: list[str], width: int) -> EpochMetric
         raise RunError(f"{path}: line {line} is not numbers: {_shown(','.join(row))}") from None
 
 
+GRADIENT_COLUMN = re.compile(r"([a-z]+)(?:(\d+)|_saturated)")
+
+
+def _flow_layout(path: Path, columns: list[str]) -> tuple[dict[str, int], list[str]]:
+    """gradients.csv's header as (lags a state, in order; the gates, in order); RunError if
+    it is not epoch, then each state's lags from 0 in turn, then the gates."""
+    states: dict[str, int] = {}
+    gates: list[str] = []
+    for column in columns[1:]:
+        match = GRADIENT_COLUMN.fullmatch(column)
+        if match is not None and match[2] is None:
+            gates.append(match[1])
+            continue
+        last = next(reversed(states), None)
+        lag = None if match is None or gates else int(match[2])
+        if lag == 0 and match[1] not in states:
+            states[match[1]] = 1
+        elif lag is not None and match[1] == last and lag == states[last]:
+            states[last] += 1
+        else:
+            raise RunError(f"{path}: unexpected column {_shown(column)}")
+    if columns[:1] != ["epoch"] or not states:
+        raise RunError(f"{path}: expected the columns epoch, h0, h1, ...")
+    return states, gates
+
+
+def read_gradients(path: Path) -> list[EpochFlow]:
+    """The rows of gradients.csv (see ``write_gradients``); RunError, in one line, for any damage."""
+    rows = csv.reader(io.StringIO(read_text(path, TEXT_LIMIT), newline=""))
+    try:
+        columns = next(rows, [])
+        states, gates = _flow_layout(path, columns)
+        found = []
+        for row in rows:
+            if len(row) != len(columns):
+                raise RunError(f"{path}: line {rows.line_num} has {len(row)} fields, not {len(columns)}")
+            try:
+                epoch, values = int(row[0]), [float(value) for value in row[1:]]
+            except ValueError:
+                raise RunError(f"{path}: line {rows.line_num} is not numbers: {_shown(','.join(row))}") from None
+            norms, start = {}, 0
+            for state, lags in states.items():
+                norms[state], start = np.array(values[start : start + lags]), start + lags
+            found.append(EpochFlow(epoch, Flow(norms, dict(zip(gates, values[start:])))))
+        return found
+    except csv.Error as error:
+        raise RunError(f"{path}: line {rows.line_num}: {error}") from None
+
+
 def load_config(directory: Path) -> TrainConfig:
     path = Path(directory) / CONFIG
     data = read_json(path)
@@ -450,6 +531,8 @@ def load_config(directory: Path) -> TrainConfig:
         data.setdefault("checkpoint_every", FIELD["checkpoint_every"].default)
     if number <= 1:
         data.setdefault("eval_every", 1)
+    if number <= 2:
+        data.setdefault("lr_anneal_from", 0)
     try:
         return TrainConfig.from_dict(data)
     except (ConfigError, TypeError) as error:
@@ -545,5 +628,8 @@ def load_run(directory: Path) -> SavedRun:
         raise RunError(f"{model_path}: {error}") from None
     state_path = directory / TRAINING_STATE
     training_state = _read_file(state_path, model_size_limit(config), "training state") if _exists(state_path) else b""
-    record = RunRecord(config, state, tuple(history), summary, model, tuple(results), provenance, training_state)
+    flow = read_gradients(directory / GRADIENTS) if _exists(directory / GRADIENTS) else []
+    record = RunRecord(
+        config, state, tuple(history), summary, model, tuple(results), provenance, training_state, tuple(flow)
+    )
     return SavedRun(directory, record, backend)

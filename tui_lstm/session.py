@@ -91,8 +91,12 @@ class Session:
         *,
         stop_signal: StopSignal | None = None,
         checkpoint: Callable[[RunRecord], None] | None = None,
+        watcher: Callable[[Trainer, Event], None] | None = None,
     ):
         self.on_event = on_event
+        # told every event, with the trainer that made it (a new one is a new run), before
+        # on_event, whoever drives the session: the TensorBoard log (scalars_log.py)
+        self.watcher = watcher
         self.stop_signal = stop_signal  # shared with another process, to stop a run from there
         self.checkpoint = checkpoint  # given a record every config.checkpoint_every epochs, in the run's thread
         self.stopwatch = Stopwatch()
@@ -101,6 +105,7 @@ class Session:
         self.error: str | None = None
         self._lock = threading.Lock()
         self._next: tuple[TrainConfig, bool] | None = None  # what ``run`` builds, if not continuing
+        self._step = False  # the run begun pauses after its first epoch
         self._started_at = (0, 0.0)  # (epochs done, stopwatch seconds) when this run began
 
     # --- the state machine ------------------------------------------------------------
@@ -131,14 +136,15 @@ class Session:
         same = config.replace(epochs=trainer.config.epochs, lr=trainer.config.lr) == trainer.config
         return same and len(trainer.history) < config.epochs
 
-    def begin(self, config: TrainConfig, *, until_exact: bool = False) -> bool:
+    def begin(self, config: TrainConfig, *, until_exact: bool = False, step: bool = False) -> bool:
         """Get a run ready for ``run()``: the last one continued, if ``continues(config)``,
-        else a new one. True if it continues. Call from the thread that steers."""
+        else a new one; ``step``: paused after its first epoch (see ``step()``). True if it
+        continues. Call from the thread that steers."""
         if self.live:
             raise IllegalMove(f"a run is {self.state.value}")
         continuing = self.continues(config)
         self._move(RunState.STARTING)
-        self.error = None
+        self.error, self._step = None, step
         if continuing:
             trainer = self.trainer
             trainer.config, trainer.until_exact, trainer.control.lr = config, until_exact, config.lr
@@ -166,6 +172,8 @@ class Session:
                 self._next = None
             if self.state == RunState.STOPPING:  # stopped before it began
                 self.trainer.control.stop()
+            elif self._step:
+                self.trainer.control.pause_after_epoch()
             self.trainer.on_event = self._relay
             self._started_at = (len(self.trainer.history), self.stopwatch.seconds)
             self.trainer.run()
@@ -187,11 +195,16 @@ class Session:
             self._move(RunState.TRAINING, only_from=frozenset({RunState.STARTING}))
         elif isinstance(event, FinalTests):
             self._move(RunState.TESTING)
-        elif isinstance(event, EpochDone) and self.checkpoint is not None:
-            self._checkpoint(event.metrics.epoch, event.epochs)
+        elif isinstance(event, EpochDone):
+            if self.trainer.control.end_epoch():  # a step's pause, from the next batch on
+                self._move(RunState.PAUSED, only_from=frozenset({RunState.TRAINING}))
+            if self.checkpoint is not None:
+                self._checkpoint(event.metrics.epoch, event.epochs)
         elif isinstance(event, RunFinished):
             self.trainer.control.resume()  # a pause that landed as the loop ended is moot
             self._move(RunState(event.outcome))
+        if self.watcher is not None:
+            self.watcher(self.trainer, event)
         self.on_event(event)
 
     def _checkpoint(self, epoch: int, epochs: int) -> None:
@@ -208,6 +221,20 @@ class Session:
             self._move(RunState.TRAINING)
         elif self._move(RunState.PAUSED, only_from=frozenset({RunState.TRAINING})):
             self.trainer.control.pause()
+        else:
+            return "not training"
+        return None
+
+    def step(self) -> str | None:
+        """Train to the end of an epoch, then pause (TF Playground's step): a paused run
+        trains one epoch more, a training one pauses when its epoch ends; or say why not.
+        A run begun with ``begin(step=True)`` pauses after its first."""
+        if self.state == RunState.PAUSED:
+            self._move(RunState.TRAINING)  # before the resume: the epoch may end at once
+            self.trainer.control.pause_after_epoch()
+            self.trainer.control.resume()
+        elif self.state == RunState.TRAINING:
+            self.trainer.control.pause_after_epoch()
         else:
             return "not training"
         return None
@@ -262,6 +289,7 @@ class Session:
             results=result_rows(trainer.backend, trainer.config, trainer.test.pairs),
             provenance=provenance(),
             training_state=pack(trainer.training_state()),
+            flow=tuple(trainer.flow),
         )
 
     def save(self, directory: Path) -> Path:
@@ -282,6 +310,7 @@ class Session:
             record.config, backend=saved.backend, control=Control(record.config.lr, self.stopwatch, self.stop_signal)
         )
         trainer.history, trainer.summary, trainer.outcome = list(record.history), record.summary, record.state
+        trainer.flow = list(record.flow)
         if record.training_state:
             try:
                 trainer.resume(unpack(record.training_state))

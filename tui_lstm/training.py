@@ -19,6 +19,7 @@ from tui_lstm.backends import Backend, make_backend
 from tui_lstm.config import TrainConfig
 from tui_lstm.control import Control
 from tui_lstm.evaluate import Scores, generalization, score, score_evaluation_pairs
+from tui_lstm.nn.flow import Flow, probe
 from tui_lstm.seeding import EVAL, SHUFFLE, TEST, TRAIN, rng_for, rng_state, set_rng_state
 from tui_lstm.stopwatch import Stopwatch
 from tui_lstm.task import EXHAUSTIVE_MAX_WIDTH, LAYOUT, Dataset, Pairs, random_pairs, sum_bits
@@ -38,7 +39,7 @@ class EpochMetrics:
     val_accuracy: float
     exact_accuracy: float  # train sums entirely right
     val_exact_accuracy: float
-    lr: float
+    lr: float  # its batches': the control's, times the epoch's lr_factor
     eval_exact_accuracy: float | None = None  # on every evaluation pair, in the epochs that score them
 
     COLUMNS = (
@@ -52,6 +53,15 @@ class EpochMetrics:
         "lr",
         "eval_exact_accuracy",
     )
+
+
+@dataclass(frozen=True)
+class EpochFlow:
+    """How far back the error reached after one epoch, and how saturated the gates were
+    (``nn/flow.py``): a row of gradients.csv."""
+
+    epoch: int
+    flow: Flow
 
 
 @dataclass(frozen=True)
@@ -139,6 +149,7 @@ class Trainer:
         self.shuffle_rng = rng_for(config.seed, SHUFFLE)
         self.train: Dataset | None = None  # drawn when training starts: see training_set()
         self.history: list[EpochMetrics] = []
+        self.flow: list[EpochFlow] = []  # a row an epoch, for a bits-layout model (see probe_flow)
         self.summary = RunSummary()
         self.outcome: str | None = None
         self._last_eval: Scores | None = None  # of the newest kept model, if measured
@@ -222,6 +233,7 @@ class Trainer:
                 self.train = self._draw_training_set(self.train_rng)
             order = self.shuffle_rng.permutation(cfg.samples) if cfg.shuffle else np.arange(cfg.samples)
             started = clock.seconds
+            control.lr_factor = cfg.lr_factor(epoch)
             fit = self.backend.fit_epoch(epoch, self.train, order, cfg.batch_size, control, self._batch_reporter(epoch))
             seconds = clock.seconds - started
             summary.train_seconds += seconds
@@ -235,6 +247,7 @@ class Trainer:
                 return self._diverged(good, epoch, f"test loss became {metrics.val_loss}")
             good = self.backend.snapshot()
             self._last_eval = self._eval() if self.scores(epoch) else None
+            self.probe_flow(epoch)
             exact = None if self._last_eval is None else self._last_eval.exact_accuracy
             metrics = dataclasses.replace(metrics, eval_exact_accuracy=exact)
             self.history.append(metrics)
@@ -285,9 +298,19 @@ class Trainer:
             test.bit_accuracy,
             train.exact_accuracy,
             test.exact_accuracy,
-            self.control.lr,
+            self.control.batch_lr,
         )
         return metrics, test_bits[:REPORT_ROWS]
+
+    def probe_flow(self, epoch: int) -> None:
+        """Record the gradient flow through time and the gates' saturation of a bits-layout
+        model after ``epoch``, on the fixed probe batch. A measurement, as scoring the
+        evaluation pairs is: outside the timed part of the epoch (train_seconds), and it
+        draws from no random stream of the run, so it changes nothing the run does next.
+        A Keras model is probed through its weights converted to the NumPy network."""
+        if self.config.layout == "bits":
+            network = self.backend.numpy_network()
+            self.flow.append(EpochFlow(epoch, probe(network, self.config.layout, self.config.loss)))
 
     def _eval(self) -> Scores:
         return score_evaluation_pairs(

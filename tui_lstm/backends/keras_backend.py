@@ -252,8 +252,8 @@ class KerasBackend:
         done = {"batches": 0, "samples": 0, "sum": 0.0}
 
         def before(batch, logs=None):
-            if control.lr != self._lr:
-                self._lr = control.lr
+            if control.batch_lr != self._lr:
+                self._lr = control.batch_lr
                 self.model.optimizer.learning_rate.assign(self._lr)
 
         def after(batch, logs=None):

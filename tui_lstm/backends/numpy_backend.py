@@ -49,7 +49,10 @@ def load_params(data: bytes, expected: dict[str, tuple]) -> dict[str, np.ndarray
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = _members(archive, expected)
             return {name: _read_member(archive, members[name], shape) for name, shape in expected.items()}
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as error:
+    except ModelFileError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError, ValueError) as error:
+        # ValueError: a directory that points before the file's start ("negative seek value")
         raise ModelFileError(f"unreadable or truncated ({error})") from None
 
 
@@ -139,7 +142,7 @@ class NumpyBackend:
             net.backward(dlogits, cache, into=self.grad_views)
             if self.config.clip:
                 clip_global_norm(self.grad, self.config.clip)
-            optimizer.lr = control.lr
+            optimizer.lr = control.batch_lr
             optimizer.step(net.flat, self.grad)
             outputs[rows] = logits
             total += loss * len(rows)

@@ -14,14 +14,20 @@ lag k is the mean over probe sums of ||g_k||_2. A plain RNN's norms fall geometr
 (by at most its recurrent weights' spectral norm a step, for tanh); an LSTM whose forget
 gates stay open passes the cell state's gradient back undiminished.
 
-The probe batch is fixed (PROBE_SEED, not the run's seed): the same 64 sums of 64 bits
+The probe batch is fixed (PROBE_SEED, not the run's seed): the same 16 sums of 64 bits
 for every run and every epoch, so that epochs, seeds and cells compare like for like.
-It is one forward and one backward pass over 64 sums of 65 steps: about as much as one
-training batch, cheap enough to run after every epoch. It runs in float64 whatever the
-network's own type: the gradient of one step's loss can shrink by tens of orders of
-magnitude over 64 steps, out of float32's range (below 1e-38 it turns subnormal, which
-the CPU computes many times slower, then zero); float64 costs about twice float32's time
-(10-20 ms for a 16-unit LSTM on one core) and never meets either.
+Training records it after every epoch, so it must cost little beside an epoch (about 5 ms
+for ``fast``): one forward and one backward pass over 65 steps, whose time is mostly the
+per-step work, not the batch: 2.4 ms for a 16-unit LSTM on one core with 16 sums, 5.7 ms
+with 64. More sums do not make the figure steadier: the mean of the norms at a long lag
+is set by the few sums whose carries run longest, so 64 sums stray from 1,024 by as many
+orders of magnitude as 16 do (up to 2-3 for a trained ``fast`` at lag 32, a few tenths
+for a plain RNN), against the 5-20 that the norms fall over 64 steps.
+
+It runs in float64 whatever the network's own type: the gradient of one step's loss can
+shrink by tens of orders of magnitude over 64 steps, out of float32's range (below 1e-38
+it turns subnormal, which the CPU computes many times slower, then zero); float64 costs
+about twice float32's time and never meets either.
 
 Saturation comes from the same forward pass: per sigmoid gate, the share of its
 activations below 0.05 or above 0.95 over every unit, step and probe sum. A forget gate
@@ -39,12 +45,12 @@ from tui_lstm.nn.network import Network
 from tui_lstm.task import LAYOUT, Pairs, random_pairs
 
 PROBE_SEED = 14  # fixed, apart from every run's seed: every run is probed on the same sums
-PROBE_SUMS = 64
+PROBE_SUMS = 16
 PROBE_WIDTH = 64
 SATURATED = 0.05  # a sigmoid gate below this, or above 1 - this, is saturated
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Flow:
     """One probe of a network.
 
@@ -56,6 +62,27 @@ class Flow:
 
     norms: dict[str, np.ndarray]
     saturation: dict[str, float]
+
+    def __eq__(self, other: object) -> bool:
+        """The same figures (a saved run's, read back, equal the run's own)."""
+        if not isinstance(other, Flow):
+            return NotImplemented
+        same_norms = self.norms.keys() == other.norms.keys() and all(
+            np.array_equal(norms, other.norms[name], equal_nan=True) for name, norms in self.norms.items()
+        )
+        return same_norms and self.saturation == other.saturation
+
+    __hash__ = None  # mutable arrays inside
+
+    def relative(self, state: str) -> np.ndarray:
+        """(T,) the norms of ``state`` by lag over the norm at lag 0: how much of the last
+        step's error is left k steps back (NaN where nothing reached the last step)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self.norms[state] / self.norms[state][0]
+
+    def to_dict(self) -> dict:
+        """As plain JSON types: the norms by state and lag, and the saturated shares."""
+        return {"norms": {name: norms.tolist() for name, norms in self.norms.items()}, "saturation": self.saturation}
 
 
 def probe_pairs() -> Pairs:
@@ -124,4 +151,5 @@ def probe(network: Network, layout: str, loss_name: str, pairs: Pairs | None = N
     if network.dtype != np.float64:
         network = Network(network.cell, network.head, network.params, np.float64)
     grads, cache = last_step_state_grads(network, loss_name, x, y)
-    return Flow({name: lag_norms(g) for name, g in grads.items()}, saturation(network, cache))
+    hidden_first = sorted(grads, key=lambda name: name != "h")  # h, then an LSTM's c
+    return Flow({name: lag_norms(grads[name]) for name in hidden_first}, saturation(network, cache))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
+from datetime import datetime
 from pathlib import Path
 
 from textual import on, work
@@ -20,9 +22,11 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from tui_lstm.config import TrainConfig, preset
 from tui_lstm.headless_run import EXIT_SIGNAL
 from tui_lstm.resources import too_big
+from tui_lstm.runs import RunError, write_atomically
 from tui_lstm.session import RunState, Session
 from tui_lstm.training import Trainer
 from tui_lstm.tui.board import Board
+from tui_lstm.tui.charset import shows_drawing
 from tui_lstm.tui.commands import ConsoleCommands
 from tui_lstm.tui.messages import TrainingEnded, TrainingEvent
 from tui_lstm.tui.model_keys import ModelKeys
@@ -41,13 +45,24 @@ class TuiLstmApp(ModelKeys, App[None]):
     BINDINGS = [
         Binding("s", "start", "start", tooltip="Start training, or resume a paused or stopped run"),
         Binding("p", "pause", "pause", tooltip="Pause training, or resume it"),
+        # n, c and P are off the footer, which 80 columns fill already
+        Binding("n", "step", "step", show=False, tooltip="Train one epoch, then pause (again: one more epoch)"),
         Binding("x", "stop", "stop", tooltip="Stop training after the current batch"),
         Binding("r", "reset", "reset", tooltip="Fresh weights, same settings"),
         Binding("t", "try_sum", "try", tooltip="Add two numbers with the model, bit by bit"),
         Binding(
             "i", "inspect", "see", tooltip="Inside the network: gates, states and the carry for the last sum tried"
         ),
-        Binding("g", "generalize", "longer", tooltip="Test a bits model on 16-, 32- and 64-bit numbers"),
+        Binding(
+            "g", "generalize", "longer", tooltip="Longer sums: exact accuracy from the training width to 4,096 bits"
+        ),
+        Binding(
+            "v",
+            "flow",
+            "flow",
+            show=False,
+            tooltip="Gradient flow through time by epoch, gate saturation, and exact accuracy by carry-chain length",
+        ),
         Binding("ctrl+s", "save", "save", tooltip="Save the run to a new folder under runs/"),
         Binding("o", "open", "open", tooltip="Open a saved run: its curves, table and model"),
         # off the footer, which 80 columns fill already; the help screen and the palette list it
@@ -58,18 +73,42 @@ class TuiLstmApp(ModelKeys, App[None]):
             show=False,
             tooltip="Compare the saved runs and sweeps: sort, filter, overlay their curves, note, delete",
         ),
+        Binding(
+            "P",
+            "screenshot",
+            "screenshot",
+            show=False,
+            tooltip="Save the screen as SVG in the runs folder's screenshots/ (in a browser, download it too)",
+        ),
         Binding("question_mark", "help", "help", tooltip="Keys, and how to read the screen"),
         Binding("q", "quit", "quit", tooltip="Quit (a live run is stopped first)"),
         Binding("escape", "leave_field", show=False),
     ]
 
-    def __init__(self, config: TrainConfig | None = None, *, start_training: bool = False, runs_dir=Path("runs")):
+    def __init__(
+        self,
+        config: TrainConfig | None = None,
+        *,
+        start_training: bool = False,
+        runs_dir=Path("runs"),
+        watcher=None,  # the session's (see Session): --tensorboard's log
+        ascii: bool | None = None,  # charts and sparklines in ASCII; None: where stdout cannot show them
+    ):
         super().__init__()
+        self.ascii = not shows_drawing(getattr(sys.stdout, "encoding", None)) if ascii is None else ascii
+        self.set_class(self.ascii, "-ascii", update=False)  # app.tcss's ASCII borders
         self.initial_config = config or preset("fast")
         self.start_training = start_training
         self.runs_dir = Path(runs_dir)
-        self.session = Session()
+        self.session = Session(watcher=watcher)
         self.last_sum = "93+116"  # the last sum tried (t): the one the inside view (i) opens with
+
+    def get_system_commands(self, screen):
+        """Textual's palette commands, less its screenshot (into the downloads folder): the
+        console's own (P, into the runs folder) is in the palette under the same name."""
+        for command in super().get_system_commands(screen):
+            if command.title != "Screenshot":
+                yield command
 
     def get_default_screen(self) -> Board:
         self.board = Board(self.initial_config, self.session, id="board")
@@ -106,6 +145,17 @@ class TuiLstmApp(ModelKeys, App[None]):
     def action_start(self) -> None:
         if self.session.state == RunState.PAUSED:
             return self._say(self.session.pause())
+        self._begin()
+
+    def action_step(self) -> None:
+        """One epoch, then a pause (TF Playground's step): a new or continued run from idle,
+        one epoch more from a pause."""
+        if self.live:
+            return self._say(self.session.step())
+        self._begin(step=True)
+
+    def _begin(self, step: bool = False) -> None:
+        """Start training the panel's settings, a continued run where they allow it."""
         if self.live:
             return self._say("already training")
         if self.panel.config is None:
@@ -114,7 +164,7 @@ class TuiLstmApp(ModelKeys, App[None]):
             return self.notify(f"cannot start: {reason}", severity="error")
         if refused := too_big(self.panel.config):
             return self.notify(f"cannot start: {refused[1]}", severity="error")
-        if self.session.begin(self.panel.config):
+        if self.session.begin(self.panel.config, step=step):
             self.notify(f"continuing after epoch {self.session.epoch}")
         self.panel.lock_shape(True)
         self.board.worker = self._train()
@@ -185,6 +235,31 @@ class TuiLstmApp(ModelKeys, App[None]):
     def action_leave_field(self) -> None:
         self.query_one(ResultsTable).focus()
 
+    def action_screenshot(self) -> None:
+        """The screen as Textual's SVG, written whole under the runs folder's screenshots/
+        and named for the time; in a browser, also downloaded."""
+        folder = self.runs_dir / "screenshots"
+        path = screenshot_path(folder, datetime.now())
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            write_atomically(path, self.export_screenshot().encode())
+        except (OSError, RunError) as error:
+            return self.notify(f"no screenshot: {error}", severity="error")
+        self.board.status.note = f"screenshot {path}"
+        if self.is_web:
+            self.deliver_binary(path, save_filename=path.name, mime_type="image/svg+xml")
+
+    def action_flow(self) -> None:
+        from tui_lstm.nn.flow import check_bits_layout
+        from tui_lstm.tui.screens.flow import FlowScreen
+
+        if trainer := self._model_or_say():
+            try:
+                check_bits_layout(trainer.config.layout)
+            except ValueError as error:
+                return self.notify(str(error), severity="warning")
+            self.push_screen(FlowScreen(trainer, ascii=self.ascii))
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
@@ -194,10 +269,24 @@ class TuiLstmApp(ModelKeys, App[None]):
         self.push_screen(RunsScreen(self.runs_dir))
 
 
-def run(config: TrainConfig, start_training: bool = False) -> int:
+def screenshot_path(folder: Path, now: datetime) -> Path:
+    """A new file in ``folder`` named for ``now``: tui-lstm-2026-11-24-192248.svg, then
+    -2, -3, ... for more in the same second."""
+    stem = f"tui-lstm-{now:%Y-%m-%d-%H%M%S}"
+    path, n = folder / f"{stem}.svg", 1
+    while path.exists():
+        n += 1
+        path = folder / f"{stem}-{n}.svg"
+    return path
+
+
+def run(
+    config: TrainConfig, start_training: bool = False, runs_dir=Path("runs"), watcher=None, ascii: bool = False
+) -> int:
     """The console, on a screen of its own (see terminal.py), until it is quit; its exit
-    status: 0, 143 after a SIGTERM, 1 if it failed."""
-    app = TuiLstmApp(config, start_training=start_training)
+    status: 0, 143 after a SIGTERM, 1 if it failed. ``ascii``: charts and sparklines in
+    ASCII (they are anyway where stdout's encoding cannot show them)."""
+    app = TuiLstmApp(config, start_training=start_training, runs_dir=runs_dir, watcher=watcher, ascii=ascii or None)
     with screen_of_its_own():
         app.run()
     return app.return_code or 0

@@ -5,9 +5,15 @@ messages, and it keeps the newest; a timer turns them into the board's reactives
 run's history, the epochs it is set to train, the newest predictions, the test rows and
 the run's state) two or three times a second, however fast epochs arrive. Each widget
 that draws one of them is bound to it with ``data_bind`` and redraws itself.
+
+A redraw of the curves repaints most of the screen, and over SSH or a browser's websocket
+that is most of the bytes sent: so the status line follows every redraw, and the history
+and predictions (curves and test rows) at most every ``CURVES_SECONDS``, and at the end.
 """
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 from textual import on
@@ -26,8 +32,8 @@ from tui_lstm.tui.widgets.hyperparams import Hyperparams
 from tui_lstm.tui.widgets.results import ResultsTable, TestRows
 from tui_lstm.tui.widgets.status import StatusLine
 
-REDRAW_SECONDS = 0.4  # progress, curves and table are redrawn at most this often (bytes/s over SSH)
-MEASURING = "measuring 16-, 32- and 64-bit sums…"  # the status line's note while g works
+REDRAW_SECONDS = 0.4  # the status line is redrawn at most this often (bytes/s over SSH)
+CURVES_SECONDS = 1.0  # the curves and test rows (most of the screen), at most this often
 
 
 class Board(Screen):
@@ -43,7 +49,9 @@ class Board(Screen):
         super().__init__(**kwargs)
         self.config, self.session = config, session
         self.set_reactive(Board.epochs, config.epochs)
-        self._latest: EpochDone | None = None  # the newest epoch not yet drawn
+        self._latest: EpochDone | None = None  # the newest epoch not yet on the status line
+        self._undrawn: EpochDone | None = None  # the newest epoch not yet in the curves and test rows
+        self._curves_drawn = 0.0  # when they were last drawn (time.monotonic)
         self._progress: BatchDone | None = None  # the newest batch not yet drawn
         self._rows_of: Trainer | None = None  # the trainer whose test pairs are shown
         self.worker = None  # the training worker followed; others' messages are stale
@@ -69,7 +77,7 @@ class Board(Screen):
 
     def forget_worker(self) -> None:
         """Stop following the training worker: its late messages are stale from now on (a reset)."""
-        self.worker, self._progress, self._latest = None, None, None
+        self.worker, self._progress, self._latest, self._undrawn = None, None, None, None
         self.redraw_timer.pause()
         self.panel.lock_shape(False)
 
@@ -79,6 +87,7 @@ class Board(Screen):
         self._rows_of = trainer
         self.history = tuple(trainer.history) if trainer else ()
         self.test_rows, self.predictions = rows, predictions
+        self._undrawn, self._curves_drawn = None, time.monotonic()
         self.status.clear(len(self.history), note)
         self.query_one(Sparklines).border_subtitle = ""  # no longer sums measured
         self.follow()
@@ -107,7 +116,7 @@ class Board(Screen):
         self.redraw_timer.resume()
 
     def _finished(self, event: RunFinished) -> None:
-        self._redraw()
+        self._redraw(final=True)
         self.show_summary(event.summary)
 
     def show_summary(self, summary: RunSummary) -> None:
@@ -128,29 +137,34 @@ class Board(Screen):
             self.status.note = self.session.error or ""
             self.follow()
 
-    def _redraw(self) -> None:
-        """Draw the newest batch and epoch, where they are not drawn yet."""
+    def _redraw(self, final: bool = False) -> None:
+        """Draw the newest batch and epoch on the status line, and in the curves and test
+        rows if they were last drawn ``CURVES_SECONDS`` ago (or the run has ended)."""
         progress, latest, status = self._progress, self._latest, self.status
         self._progress = self._latest = None
         if progress is not None:
             status.epoch, status.rate = progress.epoch, progress.samples_per_second
         trainer = self.session.trainer
-        if latest is None or trainer is None:
+        if trainer is None:
             return
-        epoch = status.epoch = latest.metrics.epoch
-        status.eta = self.session.eta(epoch, latest.epochs)
-        self.history = tuple(trainer.history[:epoch])  # the worker may append meanwhile
-        # the newest scored epoch, which may be one of several that landed since the last redraw
-        scored = next((row for row in reversed(self.history) if row.eval_exact_accuracy is not None), None)
-        if scored is not None:
-            status.eval_accuracy = scored.eval_exact_accuracy
-            status.eval_epoch = None if scored.epoch == epoch else scored.epoch
-        self.predictions = latest.test_predictions
+        if latest is not None:
+            epoch = status.epoch = latest.metrics.epoch
+            status.eta = self.session.eta(epoch, latest.epochs)
+            history = trainer.history[:epoch]  # the worker may append meanwhile
+            # the newest scored epoch, which may be one of several that landed since the last redraw
+            scored = next((row for row in reversed(history) if row.eval_exact_accuracy is not None), None)
+            if scored is not None:
+                status.eval_accuracy = scored.eval_exact_accuracy
+                status.eval_epoch = None if scored.epoch == epoch else scored.epoch
+            self._undrawn = latest
+        now = time.monotonic()
+        if self._undrawn is None or not (final or now - self._curves_drawn >= CURVES_SECONDS):
+            return
+        self.history = tuple(trainer.history[: self._undrawn.metrics.epoch])
+        self.predictions = self._undrawn.test_predictions
+        self._undrawn, self._curves_drawn = None, now
 
     @on(Generalized)
     def _generalized(self, message: Generalized) -> None:
-        line = " · ".join(f"{width} bits {exact:.1%}" for width, exact in message.accuracy.items())
-        self.query_one(Sparklines).border_subtitle = line
-        if self.status.note == MEASURING:
-            self.status.note = ""
+        line = self.query_one(Sparklines).show_longer(message.accuracy)
         self.notify(f"exact on longer sums: {line}")

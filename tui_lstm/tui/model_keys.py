@@ -58,7 +58,7 @@ class ModelKeys:
             return
         if trainer.config.layout != "bits":
             return self.notify("only a bits-layout model can add longer numbers")
-        self.push_screen(WidthsScreen(trainer.backend, trainer.config))
+        self.push_screen(WidthsScreen(trainer.backend, trainer.config, ascii=self.ascii))
 
     def action_save(self) -> None:
         if not (trainer := self._model_or_say(predicting=True, between_batches=True)):

@@ -16,7 +16,8 @@ that is not valid says why, and training will not start until it is fixed. The l
 rate can be changed while training; the fields that shape the model are locked then.
 
 Sparklines show train │ test loss, exact accuracy (whole sums right) and bit accuracy; \
-the charts plot loss and bit accuracy against epochs. The table shows the report's rows \
+the charts plot loss and bit accuracy against epochs, train as a solid line and test as \
+a dotted one (in ASCII: * and o). The table shows the report's rows \
 for the test pairs, ✓ right or ✗ wrong, with wrong bits lit. "all pairs" in the status \
 line is the exact accuracy over every pair of operands."""
 

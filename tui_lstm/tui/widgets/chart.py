@@ -4,9 +4,13 @@ Each cell is a 2 x 4 grid of dots, so a 30 x 6 chart has 60 x 24 points of resol
 The x axis runs over the epochs the run is set to train, so the curves grow from left to
 right like a progress bar; the y axis is fixed (accuracy) or starts at zero (loss).
 
-It draws any number of curves, each in its own style; a curve may carry a band (the
-least and most of several runs about their mean), drawn in dim dots under the curves,
-and a label, which puts it in a legend under the epoch axis.
+It draws any number of curves, each in its own style; a curve may be dotted (every other
+dot along it), so that two curves are told apart without colour (NO_COLOR); it may carry
+a band (the least and most of several runs about their mean), drawn in dim dots under
+the curves, and a label, which puts it in a legend under the epoch axis.
+
+In ASCII (a terminal that cannot show braille, or ``--ascii``) a cell is one point: a
+curve is a line of ``*`` (dotted: ``o``), a band is ``.``, and the axes are ``|+-``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,28 @@ _DOT = {(0, 0): 0x01, (0, 1): 0x02, (0, 2): 0x04, (0, 3): 0x40, (1, 0): 0x08, (1
 
 
 @dataclass(frozen=True)
+class Glyphs:
+    """What a chart draws with: its axes, a curve's point (ASCII) and a curve's mark in a legend."""
+
+    axis: str  # the y axis, a labelled tick on it, the corner, the x axis
+    tick: str
+    corner: str
+    rule: str
+    solid: str  # a solid curve's legend mark (and its point, in ASCII)
+    dotted: str
+    band: str = ""  # a band's point, in ASCII
+    more: str = "…"  # ends a legend that does not fit
+
+
+BRAILLE = Glyphs(axis="│", tick="┤", corner="└", rule="─", solid="━", dotted="┅")
+ASCII = Glyphs(axis="|", tick="+", corner="+", rule="-", solid="*", dotted="o", band=".", more="...")
+
+
+def glyphs(ascii: bool) -> Glyphs:
+    return ASCII if ascii else BRAILLE
+
+
+@dataclass(frozen=True)
 class Series:
     """One curve: a value per epoch, drawn in ``style``, which is one of the widget's
     component classes (``chart--train``) or a Rich style (``#e8a33d``). ``label`` names it
@@ -35,6 +61,7 @@ class Series:
     label: str = ""
     low: tuple[float, ...] = ()
     high: tuple[float, ...] = ()
+    dotted: bool = False
 
 
 def _dot_columns(
@@ -53,28 +80,41 @@ def _dot_columns(
     return xs, ys
 
 
-def dot_grid(
-    values: Sequence[float], x_max: int, y_low: float, y_high: float, columns: int, rows: int
-) -> set[tuple[int, int]]:
-    """The dots (x, y), y from the top, of a polyline through (epoch, value) points."""
-    xs, ys = _dot_columns(values, x_max, y_low, y_high, 2 * columns, 4 * rows)
+def dot_path(
+    values: Sequence[float], x_max: int, y_low: float, y_high: float, width: int, height: int
+) -> list[tuple[int, int]]:
+    """The points (x, y), y from the top, of a polyline through (epoch, value) points on a
+    ``width`` x ``height`` grid, in order along it, each next to the one before."""
+    xs, ys = _dot_columns(values, x_max, y_low, y_high, width, height)
     points = list(zip(xs.tolist(), ys.tolist()))
-    dots = {(x, round(y)) for x, y in points}
+    path = [(x, round(y)) for x, y in points[:1]]
     for (x0, y0), (x1, y1) in zip(points, points[1:]):
         steps = int(max(x1 - x0, abs(y1 - y0))) + 1
-        for k in range(1, steps):
+        for k in range(1, steps + 1):
             t = k / steps
-            dots.add((round(x0 + (x1 - x0) * t), round(y0 + (y1 - y0) * t)))
-    return dots
+            dot = (round(x0 + (x1 - x0) * t), round(y0 + (y1 - y0) * t))
+            if dot != path[-1]:
+                path.append(dot)
+    return path
+
+
+def dot_grid(
+    values: Sequence[float], x_max: int, y_low: float, y_high: float, columns: int, rows: int, dotted: bool = False
+) -> set[tuple[int, int]]:
+    """The braille dots (x, y), y from the top, of a polyline through (epoch, value) points;
+    ``dotted``: every other dot along it."""
+    path = dot_path(values, x_max, y_low, y_high, 2 * columns, 4 * rows)
+    return set(path[::2] if dotted else path)
 
 
 def band_grid(
-    low: Sequence[float], high: Sequence[float], x_max: int, y_low: float, y_high: float, columns: int, rows: int
+    low: Sequence[float], high: Sequence[float], x_max: int, y_low: float, y_high: float, width: int, height: int
 ) -> set[tuple[int, int]]:
-    """The dots (x, y), y from the top, that shade the band between ``low`` and ``high``:
-    every other dot, so that it reads as a shade and the curves over it stay clear."""
-    xs, tops = _dot_columns(high, x_max, y_low, y_high, 2 * columns, 4 * rows)
-    _, bottoms = _dot_columns(low, x_max, y_low, y_high, 2 * columns, 4 * rows)
+    """The points (x, y), y from the top, on a ``width`` x ``height`` grid that shade the
+    band between ``low`` and ``high``: every other one, so that it reads as a shade and
+    the curves over it stay clear."""
+    xs, tops = _dot_columns(high, x_max, y_low, y_high, width, height)
+    _, bottoms = _dot_columns(low, x_max, y_low, y_high, width, height)
     if not len(xs):
         return set()
     across = np.arange(xs[0], xs[-1] + 1)  # between epochs too, as the curves' lines are
@@ -104,11 +144,12 @@ class LineChart(Widget):
     x_max: reactive[int] = reactive(1)
     """The last epoch on the x axis: the number of epochs the run is set to train."""
 
-    def __init__(self, *, y_range: tuple[float, float] | None, percent: bool, **kwargs):
-        """``y_range`` None: from zero to the largest value seen."""
+    def __init__(self, *, y_range: tuple[float, float] | None, percent: bool, ascii: bool = False, **kwargs):
+        """``y_range`` None: from zero to the largest value seen; ``ascii``: drawn in ASCII."""
         super().__init__(**kwargs)
         self.y_range = y_range
         self.percent = percent
+        self.glyphs = glyphs(ascii)
 
     def _label(self, value: float) -> str:
         return f"{value:.0%}" if self.percent else f"{value:.3g}"
@@ -119,23 +160,59 @@ class LineChart(Widget):
         return Style.parse(series.style)
 
     def _legend(self, width: int, most_lines: int) -> list[Text]:
-        """``━ label`` for each labelled curve, in its style, as many a line as fit; a last
-        line that cannot hold the rest ends in ``…``."""
+        """``━ label`` (dotted: ``┅ label``) for each labelled curve, in its style, as many
+        a line as fit; a last line that cannot hold the rest ends in ``…``."""
         lines: list[Text] = []
         for s in self.series:
             if not s.label:
                 continue
-            entry = Text(f"━ {s.label}", self._style(s))
+            entry = Text(f"{self.glyphs.dotted if s.dotted else self.glyphs.solid} {s.label}", self._style(s))
             if lines and lines[-1].cell_len + 2 + entry.cell_len <= width:
                 lines[-1].append("  ").append_text(entry)
             elif len(lines) < most_lines:
                 lines.append(entry)
             else:
-                lines[-1].append(" …")
+                lines[-1].append(" " + self.glyphs.more)
                 break
         for line in lines:
-            line.truncate(width, overflow="ellipsis")
+            line.truncate(width, overflow="ellipsis" if self.glyphs is BRAILLE else "crop")
         return lines
+
+    def _braille_cells(
+        self, low: float, high: float, columns: int, rows: int
+    ) -> dict[tuple[int, int], tuple[str, Style]]:
+        """(column, row) -> (braille character, style): every curve's dots, bands under them."""
+        bits_at: dict[tuple[int, int], tuple[int, Style]] = {}
+        bands = [
+            (band_grid(s.low, s.high, self.x_max, low, high, 2 * columns, 4 * rows), self._style(s) + Style(dim=True))
+            for s in self.series
+            if s.low
+        ]
+        curves = [
+            (dot_grid(s.values, self.x_max, low, high, columns, rows, s.dotted), self._style(s)) for s in self.series
+        ]
+        for dots, style in bands + curves:  # bands under every curve
+            for x, y in dots:
+                key = (x // 2, y // 4)
+                bits = bits_at.get(key, (0, style))[0] | _DOT[(x % 2, y % 4)]
+                bits_at[key] = (bits, style)
+        return {key: (chr(0x2800 + bits), style) for key, (bits, style) in bits_at.items()}
+
+    def _ascii_cells(
+        self, low: float, high: float, columns: int, rows: int
+    ) -> dict[tuple[int, int], tuple[str, Style]]:
+        """(column, row) -> (character, style): a point a cell, each curve's in its glyph."""
+        cells: dict[tuple[int, int], tuple[str, Style]] = {}
+        for s in self.series:  # bands under every curve
+            if s.low:
+                style = self._style(s) + Style(dim=True)
+                for key in band_grid(s.low, s.high, self.x_max, low, high, columns, rows):
+                    cells[key] = (self.glyphs.band, style)
+        for s in self.series:
+            mark = self.glyphs.dotted if s.dotted else self.glyphs.solid
+            for key in dot_path(s.values, self.x_max, low, high, columns, rows):
+                cells[key] = (mark, self._style(s))
+        return cells
 
     def render(self) -> Text:
         width, height = self.content_size
@@ -145,30 +222,20 @@ class LineChart(Widget):
         margin = max(map(len, labels))
         legend = self._legend(width, most_lines=max((height - 2) // 2, 1))
         columns, rows = max(width - margin - 1, 1), max(height - 1 - len(legend), 1)
-        axis = self.get_component_rich_style("chart--axis")
-        cells: dict[tuple[int, int], tuple[int, Style]] = {}
-        bands = [
-            (band_grid(s.low, s.high, self.x_max, low, high, columns, rows), self._style(s) + Style(dim=True))
-            for s in self.series
-            if s.low
-        ]
-        curves = [(dot_grid(s.values, self.x_max, low, high, columns, rows), self._style(s)) for s in self.series]
-        for dots, style in bands + curves:  # bands under every curve
-            for x, y in dots:
-                key = (x // 2, y // 4)
-                bits = cells.get(key, (0, style))[0] | _DOT[(x % 2, y % 4)]
-                cells[key] = (bits, style)
+        axis, g = self.get_component_rich_style("chart--axis"), self.glyphs
+        draw = self._braille_cells if g is BRAILLE else self._ascii_cells
+        cells = draw(low, high, columns, rows)
         text = Text(no_wrap=True, overflow="crop")
         for row in range(rows):
             label = labels[0] if row == 0 else labels[1] if row == rows - 1 else ""
-            text.append(f"{label:>{margin}}{'┤' if label else '│'}", axis)
+            text.append(f"{label:>{margin}}{g.tick if label else g.axis}", axis)
             for column in range(columns):
-                bits, style = cells.get((column, row), (0, None))
-                text.append(chr(0x2800 + bits) if bits else " ", style)
+                character, style = cells.get((column, row), (" ", None))
+                text.append(character, style)
             text.append("\n")
         last = str(self.x_max)
-        rule = "1" + "─" * max(columns - 1 - len(last), 0) + last
-        text.append(" " * margin + "└" + rule[:columns], axis)
+        rule = "1" + g.rule * max(columns - 1 - len(last), 0) + last
+        text.append(" " * margin + g.corner + rule[:columns], axis)
         for line in legend:
             text.append("\n").append_text(line)
         return text

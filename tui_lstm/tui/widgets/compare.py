@@ -37,7 +37,7 @@ class Curve:
 class CompareCharts(Horizontal):
     def compose(self) -> ComposeResult:
         for chart_id, _, _, y_range, percent in CHARTS:
-            yield LineChart(y_range=y_range, percent=percent, id=chart_id)
+            yield LineChart(y_range=y_range, percent=percent, ascii=self.app.ascii, id=chart_id)
 
     def on_mount(self) -> None:
         for chart_id, _, title, _, _ in CHARTS:

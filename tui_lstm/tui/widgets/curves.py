@@ -1,17 +1,22 @@
 """The live curves: sparklines of every measure, and the loss and accuracy charts.
 
 Both draw a run's history, bound to the board's (``data_bind``): they redraw when it changes.
+Train is a solid line and test a dotted one, in two colours, so that they are told apart
+without colour too; in ASCII (the app's ``ascii``) both draw with ASCII characters only.
 """
 
 from __future__ import annotations
 
+from rich.style import Style
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal
 from textual.reactive import var
-from textual.widgets import Label, Sparkline
+from textual.widgets import Label
 
 from tui_lstm.training import EpochMetrics
-from tui_lstm.tui.widgets.chart import LineChart, Series
+from tui_lstm.tui.widgets.chart import LineChart, Series, glyphs
+from tui_lstm.tui.widgets.sparkline import Spark
 
 # (row label, train column, test column, how a value is shown)
 MEASURES = (
@@ -32,18 +37,26 @@ class Sparklines(Grid):
         for label, train, test, _ in MEASURES:
             yield Label(label, classes="measure")
             for column in (train, test):
-                yield Sparkline([], id=f"spark-{column}")
+                yield Spark([], ascii=self.app.ascii, id=f"spark-{column}")
                 yield Label("", id=f"value-{column}", classes="value")
 
     def on_mount(self) -> None:
-        self.border_title = "train │ test"
+        self.border_title = f"train {glyphs(self.app.ascii).axis} test"
+
+    def show_longer(self, accuracy: dict[int, float]) -> str:
+        """Exact accuracy on longer sums (operand width -> accuracy) under the sparklines; the line shown."""
+        line = (" | " if self.app.ascii else " · ").join(
+            f"{width} bits {exact:.1%}" for width, exact in accuracy.items()
+        )
+        self.border_subtitle = line
+        return line
 
     def watch_history(self, history: tuple[EpochMetrics, ...]) -> None:
         for _, train, test, form in MEASURES:
             for column in (train, test):
                 values = [getattr(m, column) for m in history]
                 # a new list: Sparkline.data is reactive and would not see an append
-                self.query_one(f"#spark-{column}", Sparkline).data = values
+                self.query_one(f"#spark-{column}", Spark).data = values
                 value = form.format(values[-1]) if values else ""
                 self.query_one(f"#value-{column}", Label).update(value, layout=False)  # fixed width
 
@@ -58,14 +71,23 @@ class Charts(Horizontal):
     """The epochs the run is set to train: the x axis runs to these (or further, if trained)."""
 
     def compose(self) -> ComposeResult:
-        yield LineChart(y_range=None, percent=False, id="loss-chart")
-        yield LineChart(y_range=(0.0, 1.0), percent=True, id="accuracy-chart")
+        yield LineChart(y_range=None, percent=False, ascii=self.app.ascii, id="loss-chart")
+        yield LineChart(y_range=(0.0, 1.0), percent=True, ascii=self.app.ascii, id="accuracy-chart")
 
     def on_mount(self) -> None:
         loss, accuracy = self.query(LineChart)
         loss.border_title, accuracy.border_title = "loss", "bit accuracy"
-        for chart in (loss, accuracy):
-            chart.border_subtitle = "[$primary]━ train[/] [$warning]━ test[/]"
+        self._legend()
+        self.app.theme_changed_signal.subscribe(self, lambda theme: self._legend())  # after its CSS
+
+    def _legend(self) -> None:
+        """Train's and test's marks under each chart, in the colours the chart draws them in."""
+        g = glyphs(self.app.ascii)
+        for chart in self.query(LineChart):
+            train, test = (
+                Style(color=chart.get_component_rich_style(f"chart--{name}").color) for name in ("train", "test")
+            )
+            chart.border_subtitle = Text.assemble((f"{g.solid} train", train), " ", (f"{g.dotted} test", test))
 
     def watch_history(self) -> None:
         self._draw()
@@ -80,7 +102,7 @@ class Charts(Horizontal):
             (self.query_one("#accuracy-chart", LineChart), "accuracy", "val_accuracy"),
         ):
             chart.x_max = max(self.epochs, len(history))
-            chart.series = tuple(
-                Series(tuple(getattr(m, column) for m in history), style)
-                for column, style in ((train, "chart--train"), (test, "chart--test"))
+            chart.series = (
+                Series(tuple(getattr(m, train) for m in history), "chart--train"),
+                Series(tuple(getattr(m, test) for m in history), "chart--test", dotted=True),
             )

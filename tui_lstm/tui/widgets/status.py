@@ -1,9 +1,14 @@
-"""The status line: what the run is doing, how far it is, how fast, and how good."""
+"""The status line: what the run is doing, how far it is, how fast, and how good.
+
+Its figures change many times a second while training, and every repaint is a line sent
+to the terminal (or the browser); so they are plain vars, and the line is repainted only
+when the text they make differs from the text on screen.
+"""
 
 from __future__ import annotations
 
 from rich.text import Text
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.widget import Widget
 
 from tui_lstm.session import RunState
@@ -28,29 +33,31 @@ class StatusLine(Widget):
 
     DEFAULT_CSS = "StatusLine { height: 1; }"
 
-    run_state: reactive[RunState] = reactive(RunState.READY)
+    run_state: var[RunState] = var(RunState.READY)
     """Bound to the board's."""
-    epochs: reactive[int] = reactive(0)
+    epochs: var[int] = var(0)
     """The epochs the run is set to train; bound to the board's."""
-    epoch: reactive[int] = reactive(0)
+    epoch: var[int] = var(0)
     """The epoch being trained, or the last one trained."""
-    rate: reactive[float | None] = reactive(None)
+    rate: var[float | None] = var(None)
     """Training samples per second, from the latest batch."""
-    eta: reactive[float | None] = reactive(None)
+    eta: var[float | None] = var(None)
     """Seconds left, from the mean epoch time of this run."""
-    eval_accuracy: reactive[float | None] = reactive(None)
+    eval_accuracy: var[float | None] = var(None)
     """Exact accuracy over the evaluation pairs, once measured."""
-    eval_over: reactive[str] = reactive("all pairs")
+    eval_over: var[str] = var("all pairs")
     """What ``eval_accuracy`` was measured on: every pair, or (above 8 bits) a random sample."""
-    eval_epoch: reactive[int | None] = reactive(None)
+    eval_epoch: var[int | None] = var(None)
     """The epoch ``eval_accuracy`` was measured after, where that is not the last whole
     epoch (a run scores every ``eval_every`` epochs); None where it is."""
-    note: reactive[str] = reactive("")
+    note: var[str] = var("")
     """Anything else worth a glance: an opened run's folder, an error."""
+    line: var[Text] = var(Text)
+    """What the figures above make: recomputed whenever one of them is set."""
 
     def __init__(self, stopwatch: Stopwatch, **kwargs):
-        super().__init__(**kwargs)
         self.stopwatch = stopwatch  # the session's: the same clock the training loop reads
+        super().__init__(**kwargs)
 
     def clear(self, epoch: int = 0, note: str = "") -> None:
         """Nothing measured yet (a new, reset or opened run)."""
@@ -58,7 +65,13 @@ class StatusLine(Widget):
         self.rate = self.eta = self.eval_accuracy = self.eval_epoch = None
         self.eval_over = "all pairs"
 
+    def watch_line(self) -> None:
+        self.refresh()  # only when the text changed: an equal value calls no watcher
+
     def render(self) -> Text:
+        return self.line
+
+    def compute_line(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f" {self.run_state.value} ", "reverse bold")
         parts = [f"epoch {self.epoch}/{self.epochs}"]

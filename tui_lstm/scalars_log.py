@@ -1,0 +1,114 @@
+"""A run's per-epoch figures as TensorBoard event files (``--tensorboard DIR``).
+
+For people who follow training in TensorBoard: the scalars of history.csv, laid out as
+Keras's own TensorBoard callback lays them out, so that a figure's train and test curves
+share one chart. Each run is a folder under DIR (what ``tensorboard --logdir DIR``
+lists as a run): ``train/`` holds the loss, bit accuracy, exact accuracy and learning
+rate, ``validation/`` the test set's loss, bit accuracy and exact accuracy, each under
+Keras's ``epoch_`` tag with the epoch's number as its step.
+
+The log listens to a session's events (``Session(watcher=...)``): the engine and the
+training loop know nothing of it. Its writer is tensorboardX, an optional extra,
+imported only here and only when a log is made.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from tui_lstm.runs import RunError, fresh_run_dir
+from tui_lstm.training import EpochDone, Event, RunFinished, RunStarted, Trainer
+
+INSTALL = "pip install tui-lstm[tensorboard]"
+FLUSH_SECONDS = 5  # how stale a run TensorBoard shows live may be
+# event folder -> {tag: history.csv's column}
+TAGS = {
+    "train": {
+        "epoch_loss": "loss",
+        "epoch_accuracy": "accuracy",
+        "epoch_exact_accuracy": "exact_accuracy",
+        "epoch_learning_rate": "lr",
+    },
+    "validation": {
+        "epoch_loss": "val_loss",
+        "epoch_accuracy": "val_accuracy",
+        "epoch_exact_accuracy": "val_exact_accuracy",
+    },
+}
+
+
+class ScalarLogError(Exception):
+    """The log cannot be written: one line for the user."""
+
+
+def _summary_writer():
+    try:
+        from tensorboardX import SummaryWriter
+    except ImportError:
+        raise ScalarLogError(f"--tensorboard needs tensorboardX: {INSTALL}") from None
+    return SummaryWriter
+
+
+def _check_writable(directory: Path) -> None:
+    """Refuse, before any run, a DIR that could not be made or written: nothing is created
+    until a run's first epoch, so bad input changes nothing."""
+    existing = next(path for path in (directory, *directory.absolute().parents) if path.exists())
+    if not existing.is_dir():
+        raise ScalarLogError(f"{directory}: a file is in the way ({existing}); choose another folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ScalarLogError(f"{directory}: cannot write there (permission denied)")
+
+
+class ScalarLog:
+    """A session's watcher writing each run's epochs under ``directory``: into the folder
+    ``name`` if given (a headless run, named after its run folder, so that ``--from``
+    goes on with the same curves), else into a new folder per run named as the runs
+    folder names runs (``<preset>-seed<seed>``, then -2, -3, ...). A run continued by the
+    same trainer (the console's start after a stop) stays in its folder."""
+
+    def __init__(self, directory: Path, name: str | None = None):
+        self._writer = _summary_writer()
+        self.directory = Path(directory)
+        self.name = name  # may be given later, before the run starts
+        _check_writable(self.directory)
+        self._trainer: Trainer | None = None
+        self._writers: dict = {}  # event folder -> its SummaryWriter
+
+    def __call__(self, trainer: Trainer, event: Event) -> None:
+        if isinstance(event, RunStarted) and trainer is not self._trainer:
+            self._begin(trainer)
+        elif isinstance(event, EpochDone):
+            metrics = event.metrics
+            for folder, tags in TAGS.items():
+                for tag, column in tags.items():
+                    self._writers[folder].add_scalar(tag, getattr(metrics, column), metrics.epoch)
+        elif isinstance(event, RunFinished):
+            for writer in self._writers.values():
+                writer.flush()
+
+    def _begin(self, trainer: Trainer) -> None:
+        self.close()
+        if self.name is None:
+            try:
+                run = fresh_run_dir(self.directory, trainer.config)
+            except RunError as error:  # in the run's thread: the run ends in ERROR, saying why
+                raise ScalarLogError(str(error)) from None
+        else:
+            run = self.directory / self.name
+        self._trainer = trainer
+        # tensorboardX names a file by the second it was opened in: the nanoseconds after
+        # that keep a second file of the same second (a run continued at once) from
+        # replacing the first, and sort them as they were written, the order TensorBoard reads
+        suffix = f".{time.time_ns()}"
+        self._writers = {
+            folder: self._writer(logdir=str(run / folder), flush_secs=FLUSH_SECONDS, filename_suffix=suffix)
+            for folder in TAGS
+        }
+
+    def close(self) -> None:
+        """Write out and close the current run's files."""
+        for writer in self._writers.values():
+            writer.close()
+        self._writers = {}
