@@ -50,6 +50,13 @@ def test_python_dash_m_is_the_command_and_says_its_version():
     assert (result.returncode, result.stdout, result.stderr) == (0, f"tui-lstm {version('tui-lstm')}\n", "")
 
 
+def test_importing_the_main_module_runs_nothing(here):
+    result = subprocess.run(
+        [sys.executable, "-c", "import tui_lstm.__main__"], capture_output=True, text=True, timeout=60
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
 def test_python_dash_m_runs_subcommands(here):
     result = subprocess.run(
         [sys.executable, "-m", "tui_lstm", "train", "--show-config", "--json", "--seed", "5"],
@@ -189,6 +196,24 @@ def subcommands(parser: argparse.ArgumentParser, prefix=()):
             for name, sub in action.choices.items():
                 yield (*prefix, name), sub
                 yield from subcommands(sub, (*prefix, name))
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--ascii", "runs"],
+        ["--ascii", "train", "--headless", "--epochs", "1"],
+        ["--tensorboard", "tb", "runs"],
+        ["--tensorboard", "tb", "eval", "nowhere"],
+        ["--ascii", "gradients", "nowhere"],
+    ],
+)
+def test_top_level_flags_a_command_would_ignore_are_refused_in_one_line(here, capsys, argv):
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    flag = argv[0]
+    assert f"{flag} " in captured.err and captured.err.count("\n") == 1 and captured.out == ""
+    assert not (here / "runs").exists() and not (here / "tb").exists()
 
 
 def test_every_subcommand_is_covered():

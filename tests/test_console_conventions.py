@@ -229,6 +229,38 @@ async def test_a_screenshot_is_also_a_download_in_a_browser(tmp_path, monkeypatc
     assert Path(path) == shot and kwargs["mime_type"] == "image/svg+xml"
 
 
+def test_screenshot_names_are_reserved_before_the_file_is_written(tmp_path):
+    """Two consoles in the same second: each gets a name of its own even when neither has
+    written its file yet (a check for the name, then a rename, would give both one)."""
+    from datetime import datetime
+
+    now = datetime(2026, 11, 24, 19, 22, 48)
+    names: list[Path] = []
+    threads = [
+        threading.Thread(target=lambda: names.append(app_module.reserve_screenshot(tmp_path, now))) for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(names)) == 8 and all(path.parent == tmp_path for path in names)
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(path.name for path in names)
+    assert "tui-lstm-2026-11-24-192248.svg" in {path.name for path in names}
+
+
+async def test_a_screenshot_that_cannot_be_written_leaves_no_file(tmp_path, monkeypatch):
+    def fail(path, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(app_module, "write_atomically", fail)
+    app = TuiLstmApp(small(), runs_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("P")
+        await pilot.pause()
+        assert list((tmp_path / "screenshots").iterdir()) == []  # the reserved name given back
+        assert "no screenshot: " in "\n".join(str(note.message) for note in app._notifications)
+
+
 # --- the new keys: off the footer, on the help screen and in the palette ---------------
 
 

@@ -93,8 +93,8 @@ def test_an_older_run_continued_records_its_new_epochs(tmp_path):
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
-        (lambda text: text.replace("h1,", "h2,", 1), "unexpected column 'h2'"),
-        (lambda text: text.replace("epoch,", "epoc,", 1), "expected the columns epoch, h0"),
+        (lambda text: text.replace("h1,", "h2,", 1), "found 'h2' where 'h1' belongs"),
+        (lambda text: text.replace("epoch,", "epoc,", 1), "found 'epoc' where 'epoch' belongs"),
         (lambda text: text.replace("\n2,", "\n2,x", 1), "line 3 is not numbers"),
         (lambda text: text.rstrip("\n") + ",1\n", "line 5 has"),
     ],
@@ -105,6 +105,47 @@ def test_a_damaged_file_is_refused_in_one_line(saved, tmp_path, damage, message)
     with pytest.raises(RunError, match=message) as error:
         load_run(copy)
     assert "\n" not in str(error.value) and str(copy / GRADIENTS) in str(error.value)
+
+
+def _short_flow_file(text: str) -> str:
+    """gradients.csv cut to two lags a state: well-formed, but not what the probe writes."""
+    rows = [row.split(",") for row in text.splitlines()]
+    lags = PROBE_WIDTH + 1
+    keep = [0, 1, 2, 1 + lags, 2 + lags, 1 + 2 * lags]  # epoch, h0, h1, c0, c1, i_saturated
+    return "".join(",".join(row[k] for k in keep) + "\n" for row in rows)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [_short_flow_file, lambda text: "".join(line.rsplit(",", 1)[0] + "\n" for line in text.splitlines())],
+    ids=["two lags", "no o gate"],
+)
+def test_a_well_formed_file_with_other_columns_is_refused(saved, tmp_path, damage):
+    copy = save_run(tmp_path / "copy", load_run(saved).record)
+    (copy / GRADIENTS).write_text(damage((copy / GRADIENTS).read_text()))
+    with pytest.raises(RunError, match="expected the probe's columns") as error:
+        load_run(copy)
+    assert "\n" not in str(error.value) and str(copy / GRADIENTS) in str(error.value)
+
+
+def test_gradients_of_a_run_with_a_short_file_is_one_line_and_exit_2(saved, tmp_path, capsys):
+    copy = save_run(tmp_path / "copy", load_run(saved).record)
+    (copy / GRADIENTS).write_text(_short_flow_file((copy / GRADIENTS).read_text()))
+    before = (copy / GRADIENTS).read_bytes()
+    assert main(["gradients", str(copy)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1 and str(copy / GRADIENTS) in captured.err
+    assert main(["train", "--headless", "--from", str(copy), "--epochs", "6"]) == 2  # not continued under 2 lags
+    assert (copy / GRADIENTS).read_bytes() == before
+
+
+def test_a_numbers_layout_run_with_a_flow_file_is_refused(saved, tmp_path):
+    record = Session().train(preset("report", epochs=1, samples=64, hidden=8))
+    folder = save_run(tmp_path / "numbers", record)
+    (folder / GRADIENTS).write_bytes((saved / GRADIENTS).read_bytes())
+    with pytest.raises(RunError, match="records no gradient flow") as error:
+        load_run(folder)
+    assert str(folder / GRADIENTS) in str(error.value)
 
 
 # -- tui-lstm gradients ---------------------------------------------------------------

@@ -26,7 +26,7 @@ from tui_helpers import small, wait_until
 
 from tui_lstm.cli import build_parser, main, overrides_from
 from tui_lstm.serve import auth
-from tui_lstm.serve.auth import Gate, origin_of
+from tui_lstm.serve.auth import TOKEN_ENV, Gate, origin_of
 from tui_lstm.serve.server import ConsoleServer, bind, console_flags
 from tui_lstm.session import RunState
 from tui_lstm.tui.app import TuiLstmApp
@@ -199,12 +199,85 @@ def test_the_console_is_given_the_flags_serve_was_given():
 
 @pytest.mark.parametrize("argv", [["serve", "--runs-dir", "elsewhere"], ["--runs-dir", "elsewhere", "serve"]])
 def test_the_runs_folder_given_to_serve_is_the_consoles(monkeypatch, argv):
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
     given = []
     monkeypatch.setattr("tui_lstm.serve.server.serve", lambda flags, **where: given.append((flags, where)) or 0)
     assert main([*argv, "--epochs", "3"]) == 0
     ((flags, where),) = given
     assert flags == ["--epochs", "3", "--runs-dir", "elsewhere"]
     assert where == {"host": "127.0.0.1", "port": 8000, "token": None, "public_url": None}
+
+
+LONG = "a-fixed-token-0123456789"
+
+
+def serve_called(monkeypatch) -> list:
+    """Replaces serve: the (flags, where) each call was given."""
+    given = []
+    monkeypatch.setattr("tui_lstm.serve.server.serve", lambda flags, **where: given.append((flags, where)) or 0)
+    return given
+
+
+def test_a_fixed_token_is_given_in_the_environment_out_of_sight_of_ps(monkeypatch):
+    given = serve_called(monkeypatch)
+    monkeypatch.setenv(TOKEN_ENV, LONG)
+    assert main(["serve"]) == 0
+    assert given[0][1]["token"] == LONG
+    monkeypatch.delenv(TOKEN_ENV)
+    assert main(["serve"]) == 0
+    assert given[1][1]["token"] is None  # a new random one
+
+
+def test_the_token_flag_says_other_users_can_read_it(capsys):
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "other users" in help_text.lower() and TOKEN_ENV in help_text
+
+
+@pytest.mark.parametrize("where", ["flag", "environment"])
+def test_a_short_token_is_refused_in_one_line(monkeypatch, capsys, where):
+    given = serve_called(monkeypatch)
+    if where == "flag":
+        monkeypatch.delenv(TOKEN_ENV, raising=False)
+        argv = ["serve", "--token", "t0k"]
+    else:
+        monkeypatch.setenv(TOKEN_ENV, "x" * 15)
+        argv = ["serve"]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert "at least 16 characters" in captured.err and captured.err.count("\n") == 1
+    assert given == [] and captured.out == ""
+
+
+@pytest.mark.parametrize(
+    ("argv", "flags"),
+    [
+        (["--ascii", "serve"], ["--ascii"]),
+        (["--tensorboard", "tb", "serve"], ["--tensorboard", "tb"]),
+        (
+            ["--ascii", "--tensorboard", "tb", "serve", "--epochs", "3"],
+            ["--epochs", "3", "--ascii", "--tensorboard", "tb"],
+        ),
+        (["serve", "--ascii", "--tensorboard", "tb"], ["--ascii", "--tensorboard", "tb"]),
+    ],
+)
+def test_ascii_and_tensorboard_reach_the_served_consoles(tmp_path, monkeypatch, argv, flags):
+    monkeypatch.chdir(tmp_path)
+    given = serve_called(monkeypatch)
+    assert main(argv) == 0
+    assert given[0][0] == flags
+    parsed = build_parser().parse_args(given[0][0])  # what a console makes of them
+    assert parsed.command is None and str(parsed.tensorboard or "tb") == "tb"
+    assert parsed.ascii == ("--ascii" in flags)
+
+
+def test_a_served_tensorboard_folder_that_cannot_be_written_is_refused_before_serving(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("tensorboardX")
+    (tmp_path / "file").write_text("")
+    given = serve_called(monkeypatch)
+    assert main(["--tensorboard", str(tmp_path / "file" / "tb"), "serve"]) == 2
+    assert given == [] and capsys.readouterr().err.count("\n") == 1
 
 
 @pytest.mark.parametrize(
@@ -243,8 +316,8 @@ def test_it_says_how_to_reach_it_and_a_wildcard_bind_is_not_where_the_page_conne
         assert f"ssh -L {port}:127.0.0.1:{port} " in tunnel
     with Served("--host", "0.0.0.0", cwd=tmp_path) as served:
         assert "0.0.0.0" not in served.base
-    with Served("--host", "0.0.0.0", "--public-url", "http://box.lan:8080", "--token", "t0k", cwd=tmp_path) as served:
-        assert served.url == "http://box.lan:8080/?token=t0k"
+    with Served("--host", "0.0.0.0", "--public-url", "http://box.lan:8080", "--token", LONG, cwd=tmp_path) as served:
+        assert served.url == f"http://box.lan:8080/?token={LONG}"
 
 
 async def test_ctrl_c_ends_the_consoles_and_exits_130(tmp_path):

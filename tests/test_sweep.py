@@ -9,6 +9,7 @@ import csv
 import json
 import multiprocessing
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -269,6 +270,32 @@ def test_resume_redoes_a_run_whose_row_or_folder_is_missing_or_cut_short(swept, 
     assert by_name(rows_of(copy)) == by_name(rows_of(out))  # the same runs
     for name in redone:
         assert (copy / name / "history.csv").read_bytes() == (out / name / "history.csv").read_bytes()
+
+
+FORMAT_2_SWEEP = Path(__file__).parent / "fixtures" / "sweeps" / "format2-fast"
+
+
+def test_resuming_a_format_2_sweep_runs_the_configs_it_was_planned_with(tmp_path):
+    """A sweep of fast planned in format 2 (by 9d65920: fast then had 80 epochs and no
+    lr_anneal_from; now 100 and 61), its hidden=8 run missing: --resume runs that run
+    as it was planned, from the stored base, not from today's preset."""
+    copy = tmp_path / "sweep"
+    shutil.copytree(FORMAT_2_SWEEP, copy)
+    planned = (copy / SWEEP).read_bytes()
+    base = json.loads(planned)["base"]
+    assert base["epochs"] == 80 and "lr_anneal_from" not in base  # what the fixture holds
+    resumed = sweep("--out", str(copy), "--resume", "--workers", "1")
+    assert resumed.returncode == 0, resumed.stderr
+    config = json.loads((copy / "hidden-8_seed-0" / "config.json").read_text())
+    assert config["lr_anneal_from"] == 0 and config["hidden"] == 8
+    assert {name: config[name] for name in base if name != "hidden"} == {k: v for k, v in base.items() if k != "hidden"}
+    rows = by_name(rows_of(copy))
+    kept = by_name(rows_of(FORMAT_2_SWEEP))["hidden-4_seed-0"]
+    assert rows["hidden-4_seed-0"] == kept  # the done run's row, untouched
+    assert set(rows) == {"hidden-4_seed-0", "hidden-8_seed-0"}
+    assert (rows["hidden-8_seed-0"]["hidden"], rows["hidden-8_seed-0"]["state"]) == ("8", "finished")
+    assert rows["hidden-8_seed-0"]["epochs_run"] == kept["epochs_run"] == "80"
+    assert (copy / SWEEP).read_bytes() == planned
 
 
 # --- failures, lost workers and stops ------------------------------------------------

@@ -76,6 +76,24 @@ def test_a_continued_run_goes_on_in_the_same_curves(tmp_path, monkeypatch, capsy
     assert_logged_as_history(tmp_path / "tb" / "r", tmp_path / "runs" / "r")  # epochs 1 to 4
 
 
+def test_a_new_headless_run_never_logs_into_a_folder_another_run_holds(tmp_path, monkeypatch, capsys):
+    """A console run reserves DIR/fast-seed0 (as fresh_run_dir does); a headless run of the
+    same name then gets DIR/fast-seed0-2, and another run saved as r elsewhere gets r-2."""
+    from tui_lstm.config import preset
+    from tui_lstm.runs import fresh_run_dir
+
+    monkeypatch.chdir(tmp_path)
+    held = fresh_run_dir(tmp_path / "tb", preset("fast"))
+    assert held.name == "fast-seed0"
+    assert main(["train", "--headless", "--preset", "fast", *TINY, "--epochs", "2", "--tensorboard", "tb"]) == 0
+    assert not any(held.iterdir())
+    assert_logged_as_history(tmp_path / "tb" / "fast-seed0-2", tmp_path / "runs" / "fast-seed0")
+    assert main(["train", "--headless", *TINY, "--epochs", "2", "--out", "a/r", "--tensorboard", "tb"]) == 0
+    assert main(["train", "--headless", *TINY, "--epochs", "3", "--out", "b/r", "--tensorboard", "tb"]) == 0
+    assert_logged_as_history(tmp_path / "tb" / "r", tmp_path / "a" / "r")
+    assert_logged_as_history(tmp_path / "tb" / "r-2", tmp_path / "b" / "r")
+
+
 def one_line(text: str) -> str:
     lines = text.splitlines()
     assert len(lines) == 1, text

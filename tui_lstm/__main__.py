@@ -4,4 +4,5 @@ import sys
 
 from tui_lstm.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # importing it (a tool listing modules) runs nothing
+    sys.exit(main())

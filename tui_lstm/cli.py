@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tui_lstm.config import FIELD, PRESETS, ConfigError, TrainConfig, parse_value, preset
 from tui_lstm.nn.cells import CELLS
+from tui_lstm.serve.auth import MIN_TOKEN_LENGTH, TOKEN_ENV, token_refusal
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl+C
@@ -317,7 +318,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_runs_dir_flag(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8000, help="port to listen on, 0 for any free one (default: 8000)")
-    serve.add_argument("--token", help="the token the page asks for (default: a new random one, printed in the URL)")
+    serve.add_argument("--ascii", action="store_true", default=argparse.SUPPRESS, help="the consoles' charts in ASCII")
+    add_tensorboard_flag(serve)
+    serve.add_argument(
+        "--token",
+        help=f"the token the page asks for, at least {MIN_TOKEN_LENGTH} characters (default: ${TOKEN_ENV}, "
+        "else a new random one, printed in the URL). Other users of this machine can read a command line "
+        f"(ps): give a fixed token in {TOKEN_ENV} instead",
+    )
     serve.add_argument(
         "--public-url",
         metavar="URL",
@@ -463,7 +471,11 @@ def cmd_train(args) -> int:
     except RunError as error:
         raise UsageError(str(error)) from None
     if log is not None:
-        log.name, session.watcher = Path(out).name, log  # --from goes on in the same curves
+        session.watcher = log
+        if args.from_run:
+            log.folder = Path(out).name  # --from goes on in the same curves
+        else:
+            log.stem = Path(out).name  # a new folder: another run may hold one of this name
     session.begin(config, until_exact=args.until_exact)
     run = HeadlessRun(session, Path(out), lambda line: print(f"tui-lstm: {line}", file=sys.stderr))
     try:
@@ -718,11 +730,19 @@ def cmd_serve(args) -> int:
     from tui_lstm.serve.server import ServeError, console_flags, serve
 
     config_from(args)  # bad settings: one line now, not in every tab
+    token, given_in = (args.token, "--token") if args.token is not None else (os.environ.get(TOKEN_ENV), TOKEN_ENV)
+    if token is not None and (refused := token_refusal(token, given_in)):
+        raise UsageError(refused)
     flags = console_flags(args.preset, overrides_from(args))
     if getattr(args, "runs_dir", None) is not None:
         flags += ["--runs-dir", str(args.runs_dir)]
+    if args.ascii:
+        flags.append("--ascii")
+    if args.tensorboard is not None:
+        scalar_log(args).close()  # a DIR that cannot be written: one line now, not in every tab
+        flags += ["--tensorboard", str(args.tensorboard)]
     try:
-        return serve(flags, host=args.host, port=args.port, token=args.token, public_url=args.public_url)
+        return serve(flags, host=args.host, port=args.port, token=token, public_url=args.public_url)
     except ServeError as error:
         raise UsageError(str(error)) from None
 
@@ -808,10 +828,26 @@ COMMANDS = {
 }
 
 
+def refuse_ignored_flags(args: argparse.Namespace) -> None:
+    """The top level's --ascii and --tensorboard, before a command that would not use them:
+    refused in one line rather than silently dropped."""
+    shown_only = getattr(args, "show_config", False)
+    console = args.command is None or (args.command == "train" and not args.headless and not shown_only)
+    command = args.command if args.command != "train" else f"train {'--show-config' if shown_only else '--headless'}"
+    if args.ascii and not (console or args.command == "serve"):
+        raise UsageError(f"--ascii is for the console (tui-lstm, train, serve): tui-lstm {command} draws no charts")
+    trains = console or args.command == "serve" or (args.command == "train" and not shown_only)
+    if args.tensorboard is not None and not trains:
+        raise UsageError(
+            f"--tensorboard DIR is for training (tui-lstm, train, serve): tui-lstm {command} trains nothing"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        refuse_ignored_flags(args)
         if args.command is None:
             return open_console(args)
         return COMMANDS[args.command](args)

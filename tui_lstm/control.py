@@ -1,7 +1,7 @@
 """Pause, resume, stop and the learning rate: how another thread, or process, steers a run.
 
-The training loop calls ``checkpoint()`` between batches, and its session ``end_epoch()``
-between epochs; anyone else calls the rest.
+The training loop calls ``checkpoint()`` between batches and before each epoch after its
+first, and its session ``end_epoch()`` between epochs; anyone else calls the rest.
 The stop is a signal object with ``set``, ``clear`` and ``is_set``: a ``threading.Event``
 by default, but a ``multiprocessing`` manager's Event or a Dask ``distributed.Event``
 work the same, so a run in another process (a sweep's worker) can be stopped from here.
@@ -59,7 +59,19 @@ class Control:
             return False
         self._pause_at_epoch_end.clear()
         self._running.clear()
+        # A stop between the check above and the pause has woken the loop before the pause
+        # put it to sleep again: read the stop once more, after the pause, and give way to
+        # it. Whichever way stop() interleaves, the loop ends up awake (no lock: the signal
+        # may live in another process).
+        if self._stop.is_set():
+            self._running.set()
+            return False
         return True
+
+    def cancel_step(self) -> None:
+        """Forget a pending pause_after_epoch(): a resume by hand trains on, with no pause
+        left over from a step asked before it."""
+        self._pause_at_epoch_end.clear()
 
     def pause(self) -> None:
         self._running.clear()

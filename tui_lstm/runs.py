@@ -64,7 +64,7 @@ from tui_lstm.backends import BACKENDS, Backend, ModelFileError, make_backend
 from tui_lstm.config import FIELD, ConfigError, TrainConfig
 from tui_lstm.nn.cells import CELLS
 from tui_lstm.nn.dense import Dense
-from tui_lstm.nn.flow import Flow
+from tui_lstm.nn.flow import PROBE_WIDTH, Flow
 from tui_lstm.record import RunRecord
 from tui_lstm.task import LAYOUT
 from tui_lstm.training import EpochFlow, EpochMetrics, RunSummary
@@ -349,14 +349,15 @@ def safe_name(text: str) -> str:
     return UNSAFE_CHARACTERS.sub("_", text)[:NAME_LENGTH].lstrip("._-") or "run"
 
 
-def fresh_run_dir(base: Path, config: TrainConfig) -> Path:
-    """A new empty folder ``base/<preset>-seed<seed>``, or with -2, -3, ... if that is taken:
-    each made with an exclusive mkdir, so runs started together never share one."""
+def fresh_run_dir(base: Path, config: TrainConfig, stem: str | None = None) -> Path:
+    """A new empty folder ``base/<stem>`` (by default ``<preset>-seed<seed>``), or with -2,
+    -3, ... if that is taken: each made with an exclusive mkdir, so runs started together
+    never share one."""
     base = Path(base)
     with refusing(base, "cannot write there"):
         base.mkdir(parents=True, exist_ok=True)
     clean_leftovers(base)
-    stem = f"{safe_name(config.preset)}-seed{config.seed}"
+    stem = safe_name(stem) if stem is not None else f"{safe_name(config.preset)}-seed{config.seed}"
     for n in itertools.count(1):
         folder = base / (stem if n == 1 else f"{stem}-{n}")
         try:
@@ -474,38 +475,41 @@ def _epoch_row(path: Path, line: int, row: list[str], width: int) -> EpochMetric
         raise RunError(f"{path}: line {line} is not numbers: {_shown(','.join(row))}") from None
 
 
-GRADIENT_COLUMN = re.compile(r"([a-z]+)(?:(\d+)|_saturated)")
-
-
-def _flow_layout(path: Path, columns: list[str]) -> tuple[dict[str, int], list[str]]:
-    """gradients.csv's header as (lags a state, in order; the gates, in order); RunError if
-    it is not epoch, then each state's lags from 0 in turn, then the gates."""
-    states: dict[str, int] = {}
-    gates: list[str] = []
-    for column in columns[1:]:
-        match = GRADIENT_COLUMN.fullmatch(column)
-        if match is not None and match[2] is None:
-            gates.append(match[1])
-            continue
-        last = next(reversed(states), None)
-        lag = None if match is None or gates else int(match[2])
-        if lag == 0 and match[1] not in states:
-            states[match[1]] = 1
-        elif lag is not None and match[1] == last and lag == states[last]:
-            states[last] += 1
-        else:
-            raise RunError(f"{path}: unexpected column {_shown(column)}")
-    if columns[:1] != ["epoch"] or not states:
-        raise RunError(f"{path}: expected the columns epoch, h0, h1, ...")
+def _probe_layout(path: Path, config: TrainConfig) -> tuple[list[str], list[str]]:
+    """What the probe records for a run of ``config``: its cell's states (h first) and
+    sigmoid gates, in order; RunError if its layout has no step per bit, so no flow."""
+    if config.layout != "bits":
+        raise RunError(f"{path}: a {config.layout}-layout run records no gradient flow")
+    cell = CELLS[config.cell]
+    states = sorted(cell.states, key=lambda name: name != "h")  # as flow.probe orders them
+    gates = [name for name, role in cell.gates.items() if role != "candidate"]  # as flow.sigmoid_gates
     return states, gates
 
 
-def read_gradients(path: Path) -> list[EpochFlow]:
-    """The rows of gradients.csv (see ``write_gradients``); RunError, in one line, for any damage."""
+def _column_mismatch(columns: list[str], expected: list[str]) -> str:
+    """Where a header differs from the probe's columns, in a few words."""
+    for found, wanted in zip(columns, expected):
+        if found != wanted:
+            return f"found {_shown(found)} where {wanted!r} belongs"
+    return f"found {len(columns)} columns, not {len(expected)}"
+
+
+def read_gradients(path: Path, config: TrainConfig) -> list[EpochFlow]:
+    """The rows of gradients.csv (see ``write_gradients``) of a run of ``config``; RunError,
+    in one line, for any damage or for columns other than the probe writes for its cell
+    (a file cut short would be continued under a header that does not fit its rows)."""
+    states, gates = _probe_layout(path, config)
+    lags = PROBE_WIDTH + 1  # a PROBE_WIDTH-bit sum is PROBE_WIDTH + 1 steps
+    norm_columns = [f"{state}{k}" for state in states for k in range(lags)]
+    expected = ["epoch", *norm_columns, *(f"{gate}_saturated" for gate in gates)]
     rows = csv.reader(io.StringIO(read_text(path, TEXT_LIMIT), newline=""))
     try:
         columns = next(rows, [])
-        states, gates = _flow_layout(path, columns)
+        if columns != expected:
+            raise RunError(
+                f"{path}: expected the probe's columns for its {config.cell} cell (epoch, h0, ..., "
+                f"{expected[-1]}); {_column_mismatch(columns, expected)}"
+            )
         found = []
         for row in rows:
             if len(row) != len(columns):
@@ -514,27 +518,32 @@ def read_gradients(path: Path) -> list[EpochFlow]:
                 epoch, values = int(row[0]), [float(value) for value in row[1:]]
             except ValueError:
                 raise RunError(f"{path}: line {rows.line_num} is not numbers: {_shown(','.join(row))}") from None
-            norms, start = {}, 0
-            for state, lags in states.items():
-                norms[state], start = np.array(values[start : start + lags]), start + lags
-            found.append(EpochFlow(epoch, Flow(norms, dict(zip(gates, values[start:])))))
+            norms = {state: np.array(values[n * lags : (n + 1) * lags]) for n, state in enumerate(states)}
+            found.append(EpochFlow(epoch, Flow(norms, dict(zip(gates, values[len(states) * lags :])))))
         return found
     except csv.Error as error:
         raise RunError(f"{path}: line {rows.line_num}: {error}") from None
 
 
-def load_config(directory: Path) -> TrainConfig:
-    path = Path(directory) / CONFIG
-    data = read_json(path)
-    number = _format_of(path, data)
+def settings_of_format(data: dict, number: int) -> dict:
+    """A config's settings as format ``number`` wrote them, with the settings it lacked
+    given the values its runs had (see the formats above): a run folder's config.json, a
+    sweep.json's base. Changes ``data``."""
     if number == 0:
         data.setdefault("checkpoint_every", FIELD["checkpoint_every"].default)
     if number <= 1:
         data.setdefault("eval_every", 1)
     if number <= 2:
         data.setdefault("lr_anneal_from", 0)
+    return data
+
+
+def load_config(directory: Path) -> TrainConfig:
+    path = Path(directory) / CONFIG
+    data = read_json(path)
+    number = _format_of(path, data)
     try:
-        return TrainConfig.from_dict(data)
+        return TrainConfig.from_dict(settings_of_format(data, number))
     except (ConfigError, TypeError) as error:
         raise RunError(f"{path}: {error}") from None
 
@@ -628,7 +637,7 @@ def load_run(directory: Path) -> SavedRun:
         raise RunError(f"{model_path}: {error}") from None
     state_path = directory / TRAINING_STATE
     training_state = _read_file(state_path, model_size_limit(config), "training state") if _exists(state_path) else b""
-    flow = read_gradients(directory / GRADIENTS) if _exists(directory / GRADIENTS) else []
+    flow = read_gradients(directory / GRADIENTS, config) if _exists(directory / GRADIENTS) else []
     record = RunRecord(
         config, state, tuple(history), summary, model, tuple(results), provenance, training_state, tuple(flow)
     )

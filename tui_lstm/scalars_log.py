@@ -62,16 +62,18 @@ def _check_writable(directory: Path) -> None:
 
 
 class ScalarLog:
-    """A session's watcher writing each run's epochs under ``directory``: into the folder
-    ``name`` if given (a headless run, named after its run folder, so that ``--from``
-    goes on with the same curves), else into a new folder per run named as the runs
-    folder names runs (``<preset>-seed<seed>``, then -2, -3, ...). A run continued by the
-    same trainer (the console's start after a stop) stays in its folder."""
+    """A session's watcher writing each run's epochs under ``directory``, a folder per run,
+    reserved with an exclusive mkdir as the runs folder reserves runs, so that two runs
+    never write into one: named ``stem`` if given (a headless run, after its run folder),
+    else ``<preset>-seed<seed>``, then -2, -3, ... if taken. Only ``--from`` gives
+    ``folder``, the continued run's own, to go on with the same curves. A run continued by
+    the same trainer (the console's start after a stop) stays in its folder."""
 
-    def __init__(self, directory: Path, name: str | None = None):
+    def __init__(self, directory: Path):
         self._writer = _summary_writer()
         self.directory = Path(directory)
-        self.name = name  # may be given later, before the run starts
+        self.stem: str | None = None  # these two may be given later, before the run starts
+        self.folder: str | None = None
         _check_writable(self.directory)
         self._trainer: Trainer | None = None
         self._writers: dict = {}  # event folder -> its SummaryWriter
@@ -90,13 +92,13 @@ class ScalarLog:
 
     def _begin(self, trainer: Trainer) -> None:
         self.close()
-        if self.name is None:
+        if self.folder is None:
             try:
-                run = fresh_run_dir(self.directory, trainer.config)
+                run = fresh_run_dir(self.directory, trainer.config, self.stem)
             except RunError as error:  # in the run's thread: the run ends in ERROR, saying why
                 raise ScalarLogError(str(error)) from None
         else:
-            run = self.directory / self.name
+            run = self.directory / self.folder
         self._trainer = trainer
         # tensorboardX names a file by the second it was opened in: the nanoseconds after
         # that keep a second file of the same second (a run continued at once) from

@@ -3,7 +3,7 @@
 The session is where a run's life is kept: its state (one ``RunState``, moved only along
 ``TRANSITIONS``), the rule for when a start continues the last run, pause, resume, stop
 and reset, the stopwatch that both the loop and the status line read, and the services
-that need a model: saving, opening and the length-generalization test. It imports no UI:
+that need a model: saving and opening. It imports no UI:
 the console and the headless CLI both drive runs through it.
 
 Threads: ``begin`` and the controls are called from the caller's thread (the console's UI
@@ -215,8 +215,10 @@ class Session:
     # --- steering a live run ----------------------------------------------------------
 
     def pause(self) -> str | None:
-        """Pause a training run or resume a paused one; or say why not."""
+        """Pause a training run or resume a paused one; or say why not. A resume trains on:
+        it cancels a step's pause still pending (n, then p to pause, then p or s)."""
         if self.state == RunState.PAUSED:
+            self.trainer.control.cancel_step()
             self.trainer.control.resume()
             self._move(RunState.TRAINING)
         elif self._move(RunState.PAUSED, only_from=frozenset({RunState.TRAINING})):
@@ -318,7 +320,3 @@ class Session:
                 raise RunError(f"{saved.directory}: its training state does not fit the run ({error})") from None
         self.reset()
         self.trainer = trainer
-
-    def generalization(self) -> dict[int, float]:
-        """Exact accuracy on random 16-, 32- and 64-bit pairs (bits layout)."""
-        return self.trainer.generalization()

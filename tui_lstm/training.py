@@ -228,7 +228,12 @@ class Trainer:
         self.training_set()  # the first set before any fresh one, as an uninterrupted run drew them
         self.on_event(RunStarted(self.test.pairs))
         good = self.backend.snapshot()
-        for epoch in range(len(self.history) + 1, cfg.epochs + 1):
+        first = len(self.history) + 1
+        for epoch in range(first, cfg.epochs + 1):
+            # A pause or stop at an epoch's end (a step's) parks here, before the next
+            # epoch's draws: a run saved or stopped there holds its exact end-of-epoch state.
+            if epoch > first and control.checkpoint():
+                return "stopped"
             if epoch > 1 and cfg.resample:
                 self.train = self._draw_training_set(self.train_rng)
             order = self.shuffle_rng.permutation(cfg.samples) if cfg.shuffle else np.arange(cfg.samples)

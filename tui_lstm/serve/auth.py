@@ -18,11 +18,20 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+TOKEN_ENV = "TUI_LSTM_TOKEN"  # a fixed token, out of sight of ps (a command line is not)
+MIN_TOKEN_LENGTH = 16  # a fixed token shorter than this is refused: it could be guessed
 
 
 def new_token() -> str:
     """A token no one guesses: 256 random bits, URL-safe."""
     return secrets.token_urlsafe(32)
+
+
+def token_refusal(token: str, given_in: str) -> str | None:
+    """Why a fixed token will not do, in one line, or None if it will."""
+    if len(token) < MIN_TOKEN_LENGTH:
+        return f"{given_in}: a token needs at least {MIN_TOKEN_LENGTH} characters, not {len(token)}"
+    return None
 
 
 def origin_of(url: str) -> tuple[str, str, int] | None:

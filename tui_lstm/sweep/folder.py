@@ -37,6 +37,7 @@ from tui_lstm.runs import (
     read_json,
     read_text,
     replace_run,
+    settings_of_format,
     write_atomically,
 )
 from tui_lstm.sweep.plan import PlanError, PlannedRun, SweepPlan
@@ -238,9 +239,11 @@ def read_plan(path: Path) -> SweepPlan:
     number = data.pop("format", None)
     if number not in range(SWEEPS_SINCE, FORMAT + 1):  # sweep folders came with format 2
         raise RunError(f"{path / SWEEP}: format {number!r}; this tui-lstm reads formats {SWEEPS_SINCE} to {FORMAT}")
-    data.pop("base", None)  # written for readers; the plan makes it again
+    base = data.pop("base", None)  # the runs as planned: a preset may have changed since
     try:
-        return SweepPlan.from_dict(data)
+        if not isinstance(base, dict):
+            raise PlanError(f"not a sweep plan (its base is {type(base).__name__}, not settings)")
+        return SweepPlan.from_dict(data, settings_of_format(base, number))
     except PlanError as error:
         raise RunError(f"{path / SWEEP}: {error}") from None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
 from tui_lstm.config import FIELD, PRESETS, ConfigError, TrainConfig, check_value, parse_value, preset
 from tui_lstm.runs import NAME_LENGTH, safe_name
@@ -111,18 +111,24 @@ class PlannedRun:
 
 @dataclass(frozen=True)
 class SweepPlan:
-    """What sweep.json holds: the preset and the flags given, the grid and the seeds."""
+    """What sweep.json holds: the preset and the flags given, the grid and the seeds, and
+    the base config they made when the sweep was planned."""
 
     preset: str
     overrides: dict  # the settings given as flags, over the preset's
     grid: dict  # field -> tuple of values, in the order given
     seeds: tuple[int, ...]
     until_exact: bool = False
+    # A resumed sweep's base as sweep.json stored it: its runs are built from it, so they
+    # are the runs planned, whatever the preset says today (fast's epochs changed once).
+    planned_base: dict | None = field(default=None, compare=False)
 
     def base(self) -> dict:
-        """Every setting before the grid's: the preset's, with the flags given. Not checked
-        as a config: a grid axis may be what makes it valid (--backend keras with a grid
-        over state_noise)."""
+        """Every setting before the grid's: the preset's, with the flags given (or the
+        planned base, resuming). Not checked as a config: a grid axis may be what makes it
+        valid (--backend keras with a grid over state_noise)."""
+        if self.planned_base is not None:
+            return dict(self.planned_base)
         defaults = {f.name: f.default for f in fields(TrainConfig)}
         return {**defaults, **PRESETS[self.preset], "preset": self.preset, **self.overrides}
 
@@ -147,8 +153,11 @@ class SweepPlan:
 
     def _config(self, point: dict, seed: int) -> TrainConfig:
         changes = {name: value for name, value in point.items() if name != "preset"}
+        start = point.get("preset", self.preset)
         try:
-            return preset(point.get("preset", self.preset), **{**self.overrides, **changes, "seed": seed})
+            if self.planned_base is not None and start == self.preset:
+                return TrainConfig.from_dict({**self.planned_base, **changes, "seed": seed})
+            return preset(start, **{**self.overrides, **changes, "seed": seed})
         except ConfigError as error:
             where = ", ".join(f"{name}={_shown(value)}" for name, value in point.items()) or "the base config"
             raise PlanError(f"{where}: {error}") from None
@@ -164,12 +173,14 @@ class SweepPlan:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> SweepPlan:
-        """The plan of a sweep.json, every value checked again; PlanError for anything else."""
+    def from_dict(cls, data: dict, planned_base: dict | None = None) -> SweepPlan:
+        """The plan of a sweep.json, every value checked again; PlanError for anything else.
+        ``planned_base``: the base it stored, which its runs are then built from."""
         try:
             grid = {str(name): tuple(values) for name, values in data["grid"].items()}
             seeds = tuple(data["seeds"])
-            plan = cls(str(data["preset"]), dict(data["overrides"]), grid, seeds, data["until_exact"] is True)
+            until_exact = data["until_exact"] is True
+            plan = cls(str(data["preset"]), dict(data["overrides"]), grid, seeds, until_exact, planned_base)
             if not all(isinstance(seed, int) for seed in seeds) or len(set(seeds)) != len(seeds) or not seeds:
                 raise ValueError("seeds must be distinct integers")
             if any(name not in FIELD or name in NOT_AXES or not values for name, values in grid.items()):

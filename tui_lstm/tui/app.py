@@ -9,6 +9,8 @@ show the inside of the network.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import os
 import signal
 import sys
 from datetime import datetime
@@ -167,9 +169,14 @@ class TuiLstmApp(ModelKeys, App[None]):
         if self.session.begin(self.panel.config, step=step):
             self.notify(f"continuing after epoch {self.session.epoch}")
         self.panel.lock_shape(True)
-        self.board.worker = self._train()
         self.board.status.note = ""
         self.board.follow()
+        # the worker once the screen says "starting": a backend's first import (TensorFlow's
+        # takes seconds) holds the GIL, and the screen would wait for it to end
+        self.call_after_refresh(self._start_worker)
+
+    def _start_worker(self) -> None:
+        self.board.worker = self._train()
 
     @work(thread=True, group="train", exit_on_error=False)
     def _train(self) -> None:
@@ -239,11 +246,15 @@ class TuiLstmApp(ModelKeys, App[None]):
         """The screen as Textual's SVG, written whole under the runs folder's screenshots/
         and named for the time; in a browser, also downloaded."""
         folder = self.runs_dir / "screenshots"
-        path = screenshot_path(folder, datetime.now())
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            write_atomically(path, self.export_screenshot().encode())
+            path = reserve_screenshot(folder, datetime.now())
+        except OSError as error:
+            return self.notify(f"no screenshot: {error}", severity="error")
+        try:
+            write_atomically(path, self.export_screenshot().encode())  # over the reserved empty file
         except (OSError, RunError) as error:
+            path.unlink(missing_ok=True)
             return self.notify(f"no screenshot: {error}", severity="error")
         self.board.status.note = f"screenshot {path}"
         if self.is_web:
@@ -269,15 +280,18 @@ class TuiLstmApp(ModelKeys, App[None]):
         self.push_screen(RunsScreen(self.runs_dir))
 
 
-def screenshot_path(folder: Path, now: datetime) -> Path:
-    """A new file in ``folder`` named for ``now``: tui-lstm-2026-11-24-192248.svg, then
-    -2, -3, ... for more in the same second."""
+def reserve_screenshot(folder: Path, now: datetime) -> Path:
+    """A new empty file in ``folder`` named for ``now``: tui-lstm-2026-11-24-192248.svg, then
+    -2, -3, ... for more in the same second. Made with an exclusive create, so consoles
+    served side by side never take one name (the SVG then replaces it whole)."""
     stem = f"tui-lstm-{now:%Y-%m-%d-%H%M%S}"
-    path, n = folder / f"{stem}.svg", 1
-    while path.exists():
-        n += 1
-        path = folder / f"{stem}-{n}.svg"
-    return path
+    for n in itertools.count(1):
+        path = folder / (f"{stem}.svg" if n == 1 else f"{stem}-{n}.svg")
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+        except FileExistsError:
+            continue
+        return path
 
 
 def run(
