@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tui_helpers import quick_final_tests, screen_text, small, wait_until
+from tui_helpers import last_notice, quick_final_tests, screen_text, small, train_to_end, wait_until
 
 from tui_lstm.carry_chains import at_width
 from tui_lstm.runs import load_run, save_run
@@ -26,15 +26,6 @@ def _quick(monkeypatch):
     quick_final_tests(monkeypatch)
 
 
-def last_notice(app) -> str:
-    return str(list(app._notifications)[-1].message)
-
-
-async def trained(app, pilot) -> None:
-    await pilot.press("s")
-    await wait_until(pilot, lambda: app.trainer is not None and not app.live)
-
-
 def map_lines(app) -> list[str]:
     """The heatmap's epoch lines on screen: an epoch's number, then a cell a lag (the chain
     bars' lines end in a percentage)."""
@@ -45,7 +36,7 @@ def map_lines(app) -> list[str]:
 async def test_v_shows_each_epoch_a_row_and_the_chain_bars():
     app = TuiLstmApp(small(epochs=3))
     async with app.run_test(size=SIZE) as pilot:
-        await trained(app, pilot)
+        await train_to_end(app, pilot)
         await pilot.press("v")
         assert isinstance(app.screen, FlowScreen)
         screen = app.screen
@@ -134,7 +125,7 @@ async def test_help_and_the_palette_list_the_view():
 async def test_a_two_step_layout_says_the_view_needs_the_bits_layout():
     app = TuiLstmApp(small(layout="numbers", epochs=1))
     async with app.run_test(size=SIZE) as pilot:
-        await trained(app, pilot)
+        await train_to_end(app, pilot)
         await pilot.press("v")
         assert not isinstance(app.screen, FlowScreen)
         assert "needs the bits layout" in last_notice(app)
@@ -151,7 +142,7 @@ async def test_without_a_model_the_view_says_so():
 async def test_in_ascii_the_heatmap_uses_ascii_shades():
     app = TuiLstmApp(small(epochs=2), ascii=True)
     async with app.run_test(size=SIZE) as pilot:
-        await trained(app, pilot)
+        await train_to_end(app, pilot)
         await pilot.press("v")
         screen = app.screen
         await wait_until(pilot, lambda: len(screen.chains) == 2)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from adders import wired_adder, wired_config
 from textual.widgets import Input
-from tui_helpers import screen_text
+from tui_helpers import notices, screen_text
 
 from tui_lstm.backends.numpy_backend import NumpyBackend
 from tui_lstm.config import preset
@@ -24,10 +24,6 @@ def wired_trainer(kind: str = "lstm") -> Trainer:
     backend = NumpyBackend(config)
     backend.network = wired_adder(kind)
     return Trainer(config, backend=backend)
-
-
-def notices(app) -> str:
-    return "\n".join(str(n.message) for n in app._notifications)
 
 
 async def open_inside(pilot) -> InspectScreen:

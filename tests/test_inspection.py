@@ -22,17 +22,6 @@ LSTM_TITLES = ("input gate", "forget gate", "candidate", "output gate", "cell st
 
 
 @pytest.fixture(scope="module")
-def fast_run(tmp_path_factory):
-    """A run folder of the fast preset, seed 0 (two seconds or so of training; the final
-    test on longer numbers cut to 50 pairs a width)."""
-    out = tmp_path_factory.mktemp("runs") / "fast"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(training, "generalization", partial(evaluate.generalization, n=50))
-        assert main(["train", "--headless", "--out", str(out)]) == 0
-    return out
-
-
-@pytest.fixture(scope="module")
 def mgu_run(tmp_path_factory):
     """Two epochs of the minimal gated unit: enough to have a model to look inside."""
     out = tmp_path_factory.mktemp("runs") / "mgu"

@@ -13,10 +13,12 @@ import pytest
 from rich.text import Text
 from textual.widgets import Input, Label, Select, Sparkline, Static
 from tui_helpers import (
+    notices,
     quick_final_tests,
     screen_text,
     small,
     start_and_wait_for_an_epoch,
+    train_to_end,
     training_threads,
     wait_until,
 )
@@ -51,17 +53,8 @@ def status(app) -> str:
     return app.board.status.render().plain
 
 
-def notices(app) -> str:
-    return "\n".join(str(n.message) for n in app._notifications)
-
-
 def cell_text(table: ResultsTable, row: int, column: str) -> str:
     return str(table.get_cell(str(row), column))
-
-
-async def train_to_end(app, pilot) -> None:
-    await pilot.press("s")
-    await wait_until(pilot, lambda: app.trainer is not None and not app.live)
 
 
 async def test_training_fills_the_curves_and_the_rows():

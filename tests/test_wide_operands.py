@@ -4,14 +4,13 @@ the 64 bits it may be trained at (issue 13)."""
 
 import json
 import sys
-from functools import partial
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui_lstm import evaluate, resources, training
+from tui_lstm import evaluate, resources
 from tui_lstm.cli import main
 from tui_lstm.runs import load_run
 from tui_lstm.task import (
@@ -119,17 +118,6 @@ def test_pairs_drawn_in_chunks_are_the_pairs_of_one_draw(width, n, chunk, seed):
 
 
 # A trained model through the command line
-
-
-@pytest.fixture(scope="module")
-def fast_run(tmp_path_factory):
-    """The fast preset, seed 0, trained to its end (a few seconds; the final test on
-    longer numbers cut to 50 pairs a width)."""
-    out = tmp_path_factory.mktemp("runs") / "fast"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(training, "generalization", partial(evaluate.generalization, n=50))
-        assert main(["train", "--headless", "--out", str(out)]) == 0
-    return out
 
 
 @pytest.fixture(scope="module")

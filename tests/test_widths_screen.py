@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from tui_helpers import quick_final_tests, screen_text, small, wait_until
+from tui_helpers import last_notice, quick_final_tests, screen_text, small, train_to_end, wait_until
 
 from tui_lstm.evaluate import SCALE_WIDTH, scale_samples, score_width
 from tui_lstm.tui.app import TuiLstmApp
@@ -20,15 +20,6 @@ SIZE = (120, 40)
 @pytest.fixture(autouse=True)
 def _quick(monkeypatch):
     quick_final_tests(monkeypatch)
-
-
-def last_notice(app) -> str:
-    return str(list(app._notifications)[-1].message)
-
-
-async def trained(app, pilot) -> None:
-    await pilot.press("s")
-    await wait_until(pilot, lambda: app.trainer is not None and not app.live)
 
 
 def test_the_scale_costs_about_the_same_at_every_wide_width():
@@ -47,7 +38,7 @@ async def test_g_scores_every_width_of_the_scale_and_draws_each(monkeypatch):
     monkeypatch.setattr(widths, "SCALE_WIDTH", 64)
     app = TuiLstmApp(small(epochs=2))
     async with app.run_test(size=SIZE) as pilot:
-        await trained(app, pilot)
+        await train_to_end(app, pilot)
         await pilot.press("g")
         assert isinstance(app.screen, WidthsScreen)
         screen = app.screen
@@ -69,7 +60,7 @@ async def test_the_screen_scores_the_weights_it_opened_with(monkeypatch):
     monkeypatch.setattr(widths, "SCALE_WIDTH", 8)
     app = TuiLstmApp(small(epochs=2))
     async with app.run_test(size=SIZE) as pilot:
-        await trained(app, pilot)
+        await train_to_end(app, pilot)
         await pilot.press("g")
         screen = app.screen
         before = screen.model.network.flat.copy()
@@ -82,7 +73,7 @@ async def test_the_screen_scores_the_weights_it_opened_with(monkeypatch):
 async def test_closing_the_screen_stops_measuring():
     app = TuiLstmApp(small(epochs=1))
     async with app.run_test(size=SIZE) as pilot:
-        await trained(app, pilot)
+        await train_to_end(app, pilot)
         await pilot.press("g")
         screen = app.screen
         await pilot.press("escape")
@@ -95,7 +86,7 @@ async def test_g_says_why_where_there_are_no_longer_sums():
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("g")
         assert "no model yet" in last_notice(app)
-        await trained(app, pilot)
+        await train_to_end(app, pilot)
         await pilot.press("g")
         assert not isinstance(app.screen, WidthsScreen)
         assert "only a bits-layout model" in last_notice(app)
@@ -105,7 +96,7 @@ async def test_in_ascii_the_bars_are_ascii(monkeypatch):
     monkeypatch.setattr(widths, "SCALE_WIDTH", 8)
     app = TuiLstmApp(small(epochs=1), ascii=True)
     async with app.run_test(size=SIZE) as pilot:
-        await trained(app, pilot)
+        await train_to_end(app, pilot)
         await pilot.press("g")
         screen = app.screen
         await wait_until(pilot, lambda: len(screen.rows) == 2)

@@ -35,6 +35,15 @@ def screen_text(app) -> str:
     return console.export_text()
 
 
+def notices(app) -> str:
+    """Every notification the app has shown, a line each."""
+    return "\n".join(str(n.message) for n in app._notifications)
+
+
+def last_notice(app) -> str:
+    return str(list(app._notifications)[-1].message)
+
+
 async def wait_until(pilot, condition, timeout: float = 30.0) -> None:
     """Let the app run until ``condition()`` holds; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
@@ -42,6 +51,12 @@ async def wait_until(pilot, condition, timeout: float = 30.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {condition.__doc__ or condition}")
         await pilot.pause(0.05)
+
+
+async def train_to_end(app, pilot) -> None:
+    """Press s, and let the app run until the run has ended."""
+    await pilot.press("s")
+    await wait_until(pilot, lambda: app.trainer is not None and not app.live)
 
 
 async def start_and_wait_for_an_epoch(pilot, timeout: float = 30.0) -> None:
