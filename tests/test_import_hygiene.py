@@ -46,8 +46,9 @@ def test_the_dependency_contract_is_kept():
         "Path(tempfile.mkdtemp()) / 'sweep', workers=1)",
         "from tui_lstm.config import preset; from tui_lstm.session import Session; "
         "Session().train(preset('fast', epochs=1, samples=32))",
+        "import tui_lstm.serve.server",  # textual_serve, not textual: the consoles it starts import that
     ],
-    ids=["cli", "keras-backend-module", "a-sweep-on-this-machine", "a-run"],
+    ids=["cli", "keras-backend-module", "a-sweep-on-this-machine", "a-run", "serve"],
 )
 def test_the_core_at_run_time_imports_no_ui_and_no_tensorflow(code):
     assert not HEAVY & imported_by(code)

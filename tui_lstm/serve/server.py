@@ -14,6 +14,8 @@ serve, in the working directory serve was started in (so it saves into the same 
 folder as a console started by hand). textual-serve tells it to draw for
 the browser through the environment: its ``TEXTUAL_DRIVER`` is
 ``textual.drivers.web_driver:WebDriver``, and it talks through pipes, not a terminal.
+The server itself imports textual-serve (aiohttp, jinja2), never textual: only the
+consoles it starts draw (tests/test_import_hygiene.py).
 """
 
 from __future__ import annotations
