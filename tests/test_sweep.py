@@ -387,7 +387,9 @@ def test_a_pool_broken_by_a_dead_worker_is_replaced_and_its_runs_done_again(tmp_
 
 def test_ctrl_c_keeps_finished_runs_stops_running_ones_and_resume_finishes_the_same_sweep(tmp_path):
     out, whole = tmp_path / "stopped", tmp_path / "whole"
-    argv = ["--preset", "fast", "--bits", "4", "--epochs", "30", "--grid", "samples=100,3000,5000", "--workers", "2"]
+    # The first run is over in a tenth of a second; the others take seconds, so they are still running when
+    # Ctrl+C arrives (with 3,000 and 5,000 samples the second run at times landed first on a loaded machine).
+    argv = ["--preset", "fast", "--bits", "4", "--epochs", "30", "--grid", "samples=100,12000,16000", "--workers", "2"]
     process = subprocess.Popen([*COMMAND, "sweep", *argv, "--out", str(out)], stderr=subprocess.PIPE, text=True)
     process.stderr.readline()  # the first run has landed
     process.send_signal(signal.SIGINT)
