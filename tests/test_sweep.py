@@ -20,9 +20,10 @@ from pathlib import Path
 import pytest
 
 from tui_lstm.cli import main
+from tui_lstm.config import PRESETS
 from tui_lstm.runs import FORMAT, load_run
 from tui_lstm.sweep.executors import LocalPool
-from tui_lstm.sweep.folder import RESULTS, SWEEP, ResultRow, SweepFolder
+from tui_lstm.sweep.folder import RESULTS, SWEEP, ResultRow, SweepFolder, read_plan
 from tui_lstm.sweep.plan import NAME_LENGTH, PlanError, SweepPlan, parse_axis, parse_seeds, run_name
 from tui_lstm.sweep.runner import SweepRunner
 
@@ -406,6 +407,42 @@ def test_ctrl_c_keeps_finished_runs_stops_running_ones_and_resume_finishes_the_s
     assert by_name(rows_of(out)) == by_name(rows_of(whole))
     for row in rows_of(whole):
         assert (out / row["name"] / "history.csv").read_bytes() == (whole / row["name"] / "history.csv").read_bytes()
+
+
+def test_a_sweep_over_presets_resumes_each_preset_as_it_was_planned(tmp_path, monkeypatch):
+    """Every preset on a grid's preset axis is stored with its settings when the sweep is
+    planned: a preset changed since (as fast's epochs once were) does not change the runs
+    a resumed sweep makes, for the sweep's own preset or any other on the axis."""
+    plan = SweepPlan("fast", {"bits": 4}, {"preset": ("fast", "iamtrask-rnn", "gru")}, (0,))
+    planned = {run.name: run.config for run in plan.runs()}
+    SweepFolder.create(tmp_path / "s", plan).unlock()
+    for name, changed in (("fast", {"epochs": 7}), ("iamtrask-rnn", {"hidden": 3}), ("gru", {"lr": 0.25})):
+        monkeypatch.setitem(PRESETS, name, {**PRESETS[name], **changed})
+    resumed = {run.name: run.config for run in read_plan(tmp_path / "s").runs()}
+    assert resumed == planned
+    assert {config.bits for config in resumed.values()} == {4}  # the flags given, over every preset
+    today = {run.name: run.config for run in SweepPlan("fast", {"bits": 4}, plan.grid, (0,)).runs()}
+    assert all(today[name] != planned[name] for name in planned)  # what the changed presets would make
+
+
+@pytest.mark.parametrize(
+    "damage, says",
+    [
+        ({"base": [1]}, "a base is list"),
+        ({"bases": [1]}, "its bases are list"),
+        ({"bases": {"gru": "fast"}}, "a base is str"),
+        ({"bases": {"gru": {"hidden": 4}}}, "missing setting"),
+    ],
+)
+def test_a_damaged_base_in_sweep_json_is_refused_in_one_line_and_nothing_changes(tmp_path, damage, says):
+    plan = SweepPlan("fast", {"epochs": 2}, {"preset": ("fast", "gru")}, (0,))
+    SweepFolder.create(tmp_path / "s", plan).unlock()
+    data = json.loads((tmp_path / "s" / SWEEP).read_text())
+    (tmp_path / "s" / SWEEP).write_text(json.dumps({**data, **damage}))
+    before = sorted((path.name, path.read_bytes()) for path in (tmp_path / "s").iterdir())
+    resumed = sweep("--out", str(tmp_path / "s"), "--resume")
+    assert resumed.returncode == 2 and says in one_line(resumed.stderr)
+    assert sorted((path.name, path.read_bytes()) for path in (tmp_path / "s").iterdir()) == before
 
 
 def test_result_rows_read_back_as_written(tmp_path):

@@ -35,7 +35,9 @@ summary.json; a folder without one is format 0. Each format is read with these d
        eval_exact_accuracy column, read as not measured.
     2  (tui-lstm 0.1.0, session 4) config.json had no lr_anneal_from, read as 0 (the learning
        rate held to the end); there was no gradients.csv, read as no epoch probed (a
-       continued run records its new epochs). A two-step layout never has one.
+       continued run records its new epochs). A two-step layout never has one. A sweep's
+       sweep.json had no bases: the presets on a preset axis other than the sweep's own
+       are read as defined today.
     3  as written now.
 """
 

@@ -239,11 +239,20 @@ def read_plan(path: Path) -> SweepPlan:
     number = data.pop("format", None)
     if number not in range(SWEEPS_SINCE, FORMAT + 1):  # sweep folders came with format 2
         raise RunError(f"{path / SWEEP}: format {number!r}; this tui-lstm reads formats {SWEEPS_SINCE} to {FORMAT}")
-    base = data.pop("base", None)  # the runs as planned: a preset may have changed since
+    # The runs as planned, a preset may have changed since: the base of the sweep's preset,
+    # and the bases of the other presets on a preset axis (stored since format 3; an older
+    # sweep's other presets are today's).
+    others, base = data.pop("bases", {}), data.pop("base", None)
     try:
-        if not isinstance(base, dict):
-            raise PlanError(f"not a sweep plan (its base is {type(base).__name__}, not settings)")
-        return SweepPlan.from_dict(data, settings_of_format(base, number))
+        if not isinstance(others, dict):
+            raise PlanError(f"not a sweep plan (its bases are {type(others).__name__}, not settings by preset)")
+        bases = {**others, str(data.get("preset")): base}
+        for settings in bases.values():
+            if not isinstance(settings, dict):
+                raise PlanError(f"not a sweep plan (a base is {type(settings).__name__}, not settings)")
+        return SweepPlan.from_dict(
+            data, {name: settings_of_format(settings, number) for name, settings in bases.items()}
+        )
     except PlanError as error:
         raise RunError(f"{path / SWEEP}: {error}") from None
 

@@ -119,18 +119,21 @@ class SweepPlan:
     grid: dict  # field -> tuple of values, in the order given
     seeds: tuple[int, ...]
     until_exact: bool = False
-    # A resumed sweep's base as sweep.json stored it: its runs are built from it, so they
-    # are the runs planned, whatever the preset says today (fast's epochs changed once).
-    planned_base: dict | None = field(default=None, compare=False)
+    # A resumed sweep's bases as sweep.json stored them, by preset (its own, and each other
+    # one on a preset axis): its runs are built from them, so they are the runs planned,
+    # whatever the presets say today (fast's epochs changed once).
+    planned_bases: dict | None = field(default=None, compare=False)
 
-    def base(self) -> dict:
-        """Every setting before the grid's: the preset's, with the flags given (or the
-        planned base, resuming). Not checked as a config: a grid axis may be what makes it
-        valid (--backend keras with a grid over state_noise)."""
-        if self.planned_base is not None:
-            return dict(self.planned_base)
+    def base(self, name: str | None = None) -> dict:
+        """Every setting before the grid's, starting from preset ``name`` (the sweep's own
+        by default): the preset's, with the flags given (or as planned, resuming). Not
+        checked as a config: a grid axis may be what makes it valid (--backend keras with
+        a grid over state_noise)."""
+        name = name or self.preset
+        if self.planned_bases is not None and name in self.planned_bases:
+            return dict(self.planned_bases[name])
         defaults = {f.name: f.default for f in fields(TrainConfig)}
-        return {**defaults, **PRESETS[self.preset], "preset": self.preset, **self.overrides}
+        return {**defaults, **PRESETS[name], "preset": name, **self.overrides}
 
     def runs(self) -> list[PlannedRun]:
         """Every run, grid points in order (the last axis fastest), each point's seeds together."""
@@ -155,8 +158,8 @@ class SweepPlan:
         changes = {name: value for name, value in point.items() if name != "preset"}
         start = point.get("preset", self.preset)
         try:
-            if self.planned_base is not None and start == self.preset:
-                return TrainConfig.from_dict({**self.planned_base, **changes, "seed": seed})
+            if self.planned_bases is not None and start in self.planned_bases:
+                return TrainConfig.from_dict({**self.planned_bases[start], **changes, "seed": seed})
             return preset(start, **{**self.overrides, **changes, "seed": seed})
         except ConfigError as error:
             where = ", ".join(f"{name}={_shown(value)}" for name, value in point.items()) or "the base config"
@@ -167,20 +170,21 @@ class SweepPlan:
             "preset": self.preset,
             "overrides": self.overrides,
             "base": self.base(),
+            "bases": {name: self.base(name) for name in self.grid.get("preset", ()) if name != self.preset},
             "grid": {name: list(values) for name, values in self.grid.items()},
             "seeds": list(self.seeds),
             "until_exact": self.until_exact,
         }
 
     @classmethod
-    def from_dict(cls, data: dict, planned_base: dict | None = None) -> SweepPlan:
+    def from_dict(cls, data: dict, planned_bases: dict | None = None) -> SweepPlan:
         """The plan of a sweep.json, every value checked again; PlanError for anything else.
-        ``planned_base``: the base it stored, which its runs are then built from."""
+        ``planned_bases``: the bases it stored, by preset, which its runs are then built from."""
         try:
             grid = {str(name): tuple(values) for name, values in data["grid"].items()}
             seeds = tuple(data["seeds"])
             until_exact = data["until_exact"] is True
-            plan = cls(str(data["preset"]), dict(data["overrides"]), grid, seeds, until_exact, planned_base)
+            plan = cls(str(data["preset"]), dict(data["overrides"]), grid, seeds, until_exact, planned_bases)
             if not all(isinstance(seed, int) for seed in seeds) or len(set(seeds)) != len(seeds) or not seeds:
                 raise ValueError("seeds must be distinct integers")
             if any(name not in FIELD or name in NOT_AXES or not values for name, values in grid.items()):
