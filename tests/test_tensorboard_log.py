@@ -16,7 +16,7 @@ import pytest
 from tui_helpers import quick_final_tests, small, wait_until
 
 from tui_lstm.cli import main
-from tui_lstm.scalars_log import INSTALL, ScalarLog
+from tui_lstm.scalars_log import INSTALL, RUN_FILE, ScalarLog
 
 event_accumulator = pytest.importorskip(
     "tensorboard.backend.event_processing.event_accumulator", reason="tensorboard is not installed"
@@ -65,7 +65,12 @@ def test_a_headless_run_logs_every_epoch_as_its_history(tmp_path, monkeypatch, c
     assert main(["train", "--headless", *TINY, "--epochs", "4", "--out", "runs/r", "--tensorboard", "tb"]) == 0
     assert_logged_as_history(tmp_path / "tb" / "r", tmp_path / "runs" / "r")
     written = {path.relative_to(tmp_path).parts[:3] for path in tmp_path.rglob("*") if path.is_file()}
-    assert {parts for parts in written if parts[0] != "runs"} == {("tb", "r", "train"), ("tb", "r", "validation")}
+    assert {parts for parts in written if parts[0] != "runs"} == {
+        ("tb", "r", "train"),
+        ("tb", "r", "validation"),
+        ("tb", "r", RUN_FILE),
+    }
+    assert (tmp_path / "tb" / "r" / RUN_FILE).read_text() == f"{(tmp_path / 'runs' / 'r').resolve()}\n"  # whose curves
 
 
 def test_a_continued_run_goes_on_in_the_same_curves(tmp_path, monkeypatch, capsys):
@@ -92,6 +97,20 @@ def test_a_new_headless_run_never_logs_into_a_folder_another_run_holds(tmp_path,
     assert main(["train", "--headless", *TINY, "--epochs", "3", "--out", "b/r", "--tensorboard", "tb"]) == 0
     assert_logged_as_history(tmp_path / "tb" / "r", tmp_path / "a" / "r")
     assert_logged_as_history(tmp_path / "tb" / "r-2", tmp_path / "b" / "r")
+
+
+def test_a_continued_run_goes_on_in_its_own_curves_whatever_they_were_named(tmp_path, monkeypatch, capsys):
+    """a/r logs into tb/r and b/r into tb/r-2: --from b/r goes on in tb/r-2, never in a/r's
+    tb/r; a run whose log is not in DIR (another DIR then) starts a folder of its own."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--headless", *TINY, "--epochs", "2", "--out", "a/r", "--tensorboard", "tb"]) == 0
+    assert main(["train", "--headless", *TINY, "--epochs", "2", "--out", "b/r", "--tensorboard", "tb"]) == 0
+    assert main(["train", "--headless", "--from", "b/r", "--epochs", "4", "--tensorboard", "tb"]) == 0
+    assert_logged_as_history(tmp_path / "tb" / "r", tmp_path / "a" / "r")  # untouched: epochs 1 and 2
+    assert_logged_as_history(tmp_path / "tb" / "r-2", tmp_path / "b" / "r")  # epochs 1 to 4
+    assert main(["train", "--headless", "--from", "b/r", "--epochs", "5", "--tensorboard", "other"]) == 0
+    assert [path.name for path in (tmp_path / "other").iterdir()] == ["r"]
+    assert scalars(tmp_path / "other" / "r" / "train")["epoch_loss"][0][0] == 5  # the epoch it went on with
 
 
 def one_line(text: str) -> str:

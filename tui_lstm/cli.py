@@ -472,10 +472,7 @@ def cmd_train(args) -> int:
         raise UsageError(str(error)) from None
     if log is not None:
         session.watcher = log
-        if args.from_run:
-            log.folder = Path(out).name  # --from goes on in the same curves
-        else:
-            log.stem = Path(out).name  # a new folder: another run may hold one of this name
+        log.run_dir, log.continues = Path(out), args.from_run is not None  # --from goes on in its curves
     session.begin(config, until_exact=args.until_exact)
     run = HeadlessRun(session, Path(out), lambda line: print(f"tui-lstm: {line}", file=sys.stderr))
     try:

@@ -18,11 +18,12 @@ import os
 import time
 from pathlib import Path
 
-from tui_lstm.runs import RunError, fresh_run_dir
+from tui_lstm.runs import RunError, fresh_run_dir, write_atomically
 from tui_lstm.training import EpochDone, Event, RunFinished, RunStarted, Trainer
 
 INSTALL = "pip install tui-lstm[tensorboard]"
 FLUSH_SECONDS = 5  # how stale a run TensorBoard shows live may be
+RUN_FILE = "run_folder"  # in a headless run's log folder: that run's folder, for --from to find
 # event folder -> {tag: history.csv's column}
 TAGS = {
     "train": {
@@ -64,16 +65,18 @@ def _check_writable(directory: Path) -> None:
 class ScalarLog:
     """A session's watcher writing each run's epochs under ``directory``, a folder per run,
     reserved with an exclusive mkdir as the runs folder reserves runs, so that two runs
-    never write into one: named ``stem`` if given (a headless run, after its run folder),
-    else ``<preset>-seed<seed>``, then -2, -3, ... if taken. Only ``--from`` gives
-    ``folder``, the continued run's own, to go on with the same curves. A run continued by
-    the same trainer (the console's start after a stop) stays in its folder."""
+    never write into one: named after ``run_dir`` if given (a headless run's folder), else
+    ``<preset>-seed<seed>``, then -2, -3, ... if taken. A headless run's log folder holds
+    RUN_FILE, its run folder's path: ``--from`` (``continues``) goes on in the folder that
+    names the run, whatever the folder is called (r-2 where another r held r), and starts
+    one of its own if DIR has none. A run continued by the same trainer (the console's
+    start after a stop) stays in its folder."""
 
     def __init__(self, directory: Path):
         self._writer = _summary_writer()
         self.directory = Path(directory)
-        self.stem: str | None = None  # these two may be given later, before the run starts
-        self.folder: str | None = None
+        self.run_dir: Path | None = None  # these two may be given later, before the run starts
+        self.continues = False
         _check_writable(self.directory)
         self._trainer: Trainer | None = None
         self._writers: dict = {}  # event folder -> its SummaryWriter
@@ -92,13 +95,14 @@ class ScalarLog:
 
     def _begin(self, trainer: Trainer) -> None:
         self.close()
-        if self.folder is None:
+        run = self._continued_folder() if self.continues else None
+        if run is None:
             try:
-                run = fresh_run_dir(self.directory, trainer.config, self.stem)
+                run = fresh_run_dir(self.directory, trainer.config, self.run_dir.name if self.run_dir else None)
+                if self.run_dir is not None:
+                    write_atomically(run / RUN_FILE, self._mark())
             except RunError as error:  # in the run's thread: the run ends in ERROR, saying why
                 raise ScalarLogError(str(error)) from None
-        else:
-            run = self.directory / self.folder
         self._trainer = trainer
         # tensorboardX names a file by the second it was opened in: the nanoseconds after
         # that keep a second file of the same second (a run continued at once) from
@@ -108,6 +112,20 @@ class ScalarLog:
             folder: self._writer(logdir=str(run / folder), flush_secs=FLUSH_SECONDS, filename_suffix=suffix)
             for folder in TAGS
         }
+
+    def _mark(self) -> bytes:
+        return f"{self.run_dir.resolve()}\n".encode()
+
+    def _continued_folder(self) -> Path | None:
+        """The log folder in DIR whose RUN_FILE names ``run_dir``, if there is one."""
+        mark = self._mark()
+        for path in sorted(self.directory.glob(f"*/{RUN_FILE}")):
+            try:
+                if path.read_bytes() == mark:
+                    return path.parent
+            except OSError:  # not a file, or unreadable: not the mark of this run
+                continue
+        return None
 
     def close(self) -> None:
         """Write out and close the current run's files."""
