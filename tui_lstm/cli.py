@@ -21,6 +21,7 @@ from tui_lstm.serve.auth import MIN_TOKEN_LENGTH, TOKEN_ENV, token_refusal
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl+C
+EXIT_OUTPUT_CLOSED = 141  # 128 + SIGPIPE: the reader of standard output left
 RUNS_ENV = "TUI_LSTM_RUNS"  # the runs folder where --runs-dir is not given
 WEB_DRIVER = "textual.drivers.web_driver:WebDriver"  # TEXTUAL_DRIVER in a console textual-serve starts
 
@@ -458,7 +459,8 @@ def cmd_train(args) -> int:
         return open_console(args, start=True)
     if args.from_run is not None:
         args.from_run = run_argument(args, args.from_run)
-    session = Session(Progress(sys.stderr if args.json else sys.stdout))
+    progress = Progress(sys.stderr if args.json else sys.stdout)
+    session = Session(progress)
     config = _continued(session, args) if args.from_run else config_from(args)
     if args.show_config:
         return show_config(config, args.json)
@@ -475,6 +477,7 @@ def cmd_train(args) -> int:
         log.run_dir, log.continues = Path(out), args.from_run is not None  # --from goes on in its curves
     session.begin(config, until_exact=args.until_exact)
     run = HeadlessRun(session, Path(out), lambda line: print(f"tui-lstm: {line}", file=sys.stderr))
+    progress.on_closed = run.on_output_closed
     try:
         status = run.run()
     finally:
@@ -841,8 +844,20 @@ def refuse_ignored_flags(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        try:
+            return run_command(argv)
+        finally:
+            sys.stdout.flush()  # here, not at exit: a reader that has gone is met below
+    except BrokenPipeError:
+        # Standard output's reader has gone (`| head -1`): end quietly, as a shell's writers
+        # do (a headless run is saved first). Output still buffered goes nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OUTPUT_CLOSED
+
+
+def run_command(argv: list[str] | None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         refuse_ignored_flags(args)
         if args.command is None:

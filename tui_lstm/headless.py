@@ -7,6 +7,7 @@ On a terminal the progress is one Rich line rewritten in place per epoch; elsewh
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TextIO
 
 from rich.console import Console
@@ -41,14 +42,28 @@ def summary_lines(state: str, summary: RunSummary) -> list[str]:
 
 
 class Progress:
-    """An ``on_event`` for a session or trainer that writes progress to a stream."""
+    """An ``on_event`` for a session or trainer that writes progress to a stream.
 
-    def __init__(self, stream: TextIO = sys.stdout):
+    A stream whose reader has gone (``| head -1``, a ``less`` quit early) is no reason to
+    lose the run: the progress falls silent and ``on_closed`` is called, once, to stop it."""
+
+    def __init__(self, stream: TextIO = sys.stdout, on_closed: Callable[[], None] = lambda: None):
         self.stream = stream
+        self.on_closed = on_closed
+        self.closed = False
         self.console = Console(file=stream)
         self.live = Live(console=self.console, auto_refresh=False) if self.console.is_terminal else None
 
     def __call__(self, event: Event) -> None:
+        if self.closed:
+            return
+        try:
+            self._show(event)
+        except BrokenPipeError:
+            self.closed = True
+            self.on_closed()
+
+    def _show(self, event: Event) -> None:
         if isinstance(event, EpochDone):
             if self.live:
                 self.live.start()

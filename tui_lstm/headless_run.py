@@ -6,6 +6,8 @@
   SIGTERM reach a handler that stops the run at its next batch. The run is then saved
   as stopped, with the model of its last whole epoch, and the command exits 130 or 143.
   A signal while the save is being written is answered "saving, one moment".
+- Standard output closed by its reader (``| head -1``) stops and saves the run the same
+  way, with the status a shell gives a writer whose reader left (141).
 - A crash in the training thread is one line and exit 1: no traceback, and no folder
   that looks like a finished run (only the last checkpoint, if one was written).
 - Every ``checkpoint_every`` epochs the run is saved into its folder (the same
@@ -27,6 +29,7 @@ from tui_lstm.session import RunState, Session
 
 EXIT_FAILED = 1
 EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + the signal's number, as shells report it
+EXIT_OUTPUT_CLOSED = 128 + signal.SIGPIPE  # 141
 
 
 class HeadlessRun:
@@ -35,6 +38,7 @@ class HeadlessRun:
         self.out = out
         self._say = say  # one line for the user, on standard error
         self.signal: int | None = None  # the one that stopped the run
+        self.output_closed = False  # or standard output's reader, by leaving
         self.saving = False
         self.crash: BaseException | None = None
         self.saved = None  # the record, once saved into ``out``
@@ -76,6 +80,11 @@ class HeadlessRun:
         self.signal = self.signal or number
         self.session.stop()
 
+    def on_output_closed(self) -> None:
+        """Standard output's reader has gone: stop at the next batch and save, as a signal does."""
+        self.output_closed = True
+        self.session.stop()
+
     def _checkpoint(self, record) -> None:
         replace_run(self.out, record)
 
@@ -96,9 +105,10 @@ class HeadlessRun:
             self.say(f"could not save to {self.out} ({error}); the run is kept in {rescued}")
             return EXIT_FAILED
         self.saved = record
-        if self.signal is not None:
-            self.say(f"stopped after epoch {len(record.history)}; saved to {self.out}")
-            return EXIT_SIGNAL[self.signal]
+        if self.signal is not None or self.output_closed:
+            why = "its output's reader left: " if self.signal is None else ""
+            self.say(f"{why}stopped after epoch {len(record.history)}; saved to {self.out}")
+            return EXIT_SIGNAL[self.signal] if self.signal is not None else EXIT_OUTPUT_CLOSED
         return EXIT_FAILED if self.session.state == RunState.DIVERGED else 0
 
 
