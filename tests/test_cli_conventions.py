@@ -246,5 +246,48 @@ def test_show_config_prints_the_settings_with_the_flags_applied_and_trains_nothi
 
 
 def test_show_config_refuses_bad_settings_in_one_line(here, capsys):
-    assert main(["train", "--preset", "nosuch", "--show-config"]) == 2
-    assert "nosuch" in one_line(capsys.readouterr().err)
+    with pytest.raises(SystemExit) as exit:  # refused by the parser, as any flag's bad value
+        main(["train", "--preset", "nosuch", "--show-config"])
+    assert exit.value.code == 2 and "unknown preset 'nosuch'" in one_line(capsys.readouterr().err)
+
+
+# --- values a user did not mean ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["runs", "--runs-dir", ""], "argument --runs-dir: an empty path"),
+        (["train", "--headless", *TINY_RUN, "--out", ""], "argument --out: an empty path"),
+        (["train", "--headless", *TINY_RUN, "--tensorboard", ""], "argument --tensorboard: an empty path"),
+        (["train", "--headless", *TINY_RUN, "--preset", ""], "argument --preset: unknown preset ''"),
+        (["eval", ""], "argument RUN: an empty path"),
+        (["serve", "--host", ""], "argument --host: an empty address"),
+    ],
+    ids=["runs-dir", "out", "tensorboard", "preset", "run", "host"],
+)
+def test_an_empty_value_is_refused_rather_than_read_as_here(here, capsys, argv, says):
+    """`--runs-dir ''` wrote into the working folder, `--preset ''` trained fast, and
+    `serve --host ''` listened on every interface."""
+    with pytest.raises(SystemExit) as exit:
+        main(argv)
+    assert exit.value.code == 2 and says in one_line(capsys.readouterr().err)
+    assert list(here.iterdir()) == []
+
+
+def test_from_a_symbolic_link_is_refused_as_out_refuses_one(saved, here, capsys):
+    """--from through a link replaced the link with a new folder beside the run it named,
+    and left the link behind as a hidden leftover."""
+    (here / "alias").symlink_to(saved / "tiny")
+    before = (saved / "tiny" / "history.csv").read_bytes()
+    assert main(["train", "--headless", "--from", "alias", "--epochs", "2"]) == 2
+    assert one_line(capsys.readouterr().err) == "tui-lstm: error: alias: a symbolic link; name the run folder itself"
+    assert sorted(path.name for path in here.iterdir()) == ["alias"] and (here / "alias").is_symlink()
+    assert (saved / "tiny" / "history.csv").read_bytes() == before
+
+
+def test_a_run_with_no_epochs_left_says_how_many_it_has_trained(saved, capsys):
+    assert main(["train", "--headless", "--from", str(saved / "tiny"), "--epochs", "1"]) == 2
+    assert one_line(capsys.readouterr().err) == (
+        f"tui-lstm: error: {saved / 'tiny'} has trained 1 epoch already; give --epochs more than 1"
+    )

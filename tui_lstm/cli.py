@@ -35,6 +35,27 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
+def path_argument(text: str) -> Path:
+    """A folder or file given on the command line: an empty one would quietly be the
+    working folder (Path("") is "."), so it is refused."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty path; name a folder")
+    return Path(text)
+
+
+def preset_argument(text: str) -> str:
+    if text not in PRESETS:
+        raise argparse.ArgumentTypeError(f"unknown preset {text!r}; choose from {', '.join(PRESETS)}")
+    return text
+
+
+def host_argument(text: str) -> str:
+    """An address to listen on: an empty one would listen on every interface."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty address; 0.0.0.0 listens on every interface")
+    return text
+
+
 def _field_type(name: str):
     def convert(text: str):
         try:
@@ -48,7 +69,7 @@ def _field_type(name: str):
 
 def add_config_flags(parser: argparse.ArgumentParser) -> None:
     """--preset, and one flag per TrainConfig field, named after it."""
-    parser.add_argument("--preset", help=f"one of: {', '.join(PRESETS)} (default: fast)")
+    parser.add_argument("--preset", type=preset_argument, help=f"one of: {', '.join(PRESETS)} (default: fast)")
     for f in fields(TrainConfig):
         if f.name == "preset":
             continue
@@ -105,7 +126,7 @@ def add_runs_dir_flag(parser: argparse.ArgumentParser, top: bool = False) -> Non
     level's alone unless it is given there."""
     parser.add_argument(
         "--runs-dir",
-        type=Path,
+        type=path_argument,
         metavar="DIR",
         default=None if top else argparse.SUPPRESS,
         help=f"the runs folder (default: ${RUNS_ENV}, else ./runs)",
@@ -115,7 +136,7 @@ def add_runs_dir_flag(parser: argparse.ArgumentParser, top: bool = False) -> Non
 def add_tensorboard_flag(parser: argparse.ArgumentParser, top: bool = False) -> None:
     parser.add_argument(
         "--tensorboard",
-        type=Path,
+        type=path_argument,
         metavar="DIR",
         default=None if top else argparse.SUPPRESS,
         help="also write each epoch's loss, accuracies and lr as TensorBoard event files, a folder per run under DIR",
@@ -171,11 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_tensorboard_flag(train)
     train.add_argument("--show-config", action="store_true", help="print the settings (with --json, as JSON); no run")
     train.add_argument("--headless", action="store_true", help="no console: progress lines, then a summary")
-    train.add_argument("--out", type=Path, help="run folder to write (default: runs/<preset>-seed<seed>)")
+    train.add_argument("--out", type=path_argument, help="run folder to write (default: runs/<preset>-seed<seed>)")
     train.add_argument(
         "--from",
         dest="from_run",
-        type=Path,
+        type=path_argument,
         metavar="RUN",
         help="continue a saved (or checkpointed) run, in its folder unless --out; a path or a name in the runs folder",
     )
@@ -191,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
         "tui-lstm eval runs/f1 --bits 64 --samples 10000",
         "tui-lstm eval f1 --up-to 4096 --samples 1000 --json",
     )
-    evaluate.add_argument("run_dir", type=Path, metavar="RUN", help=RUN_HELP)
+    evaluate.add_argument("run_dir", type=path_argument, metavar="RUN", help=RUN_HELP)
     add_runs_dir_flag(evaluate)
     evaluate.add_argument(
         "--bits",
@@ -216,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Add two numbers with a saved run's model and print its answer beside the true sum.",
         "tui-lstm predict runs/f1 93 116     # 93 + 116 = 209, lstm(93,116) = 209",
     )
-    predict.add_argument("run_dir", type=Path, metavar="RUN", help=RUN_HELP)
+    predict.add_argument("run_dir", type=path_argument, metavar="RUN", help=RUN_HELP)
     add_runs_dir_flag(predict)
     predict.add_argument("a", type=_operand, help="any width for a bits-layout model")
     predict.add_argument("b", type=_operand)
@@ -239,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
         "states, and the hidden unit that carries.",
         "tui-lstm inspect runs/f1 127 1",
     )
-    inspect.add_argument("run_dir", type=Path, metavar="RUN", help=RUN_HELP)
+    inspect.add_argument("run_dir", type=path_argument, metavar="RUN", help=RUN_HELP)
     add_runs_dir_flag(inspect)
     inspect.add_argument("a", type=_operand, help="any width")
     inspect.add_argument("b", type=_operand)
@@ -268,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--until-exact", action="store_true", help="stop each run once every pair is exactly right")
     sweep.add_argument(
-        "--out", type=Path, help="the sweep's folder (default: sweep-<preset>-<axes> in the runs folder)"
+        "--out", type=path_argument, help="the sweep's folder (default: sweep-<preset>-<axes> in the runs folder)"
     )
     sweep.add_argument("--resume", action="store_true", help="run only what the sweep in --out has not finished")
     sweep.add_argument("--dry-run", action="store_true", help="list the runs with time and memory estimates")
@@ -287,7 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
         "tui-lstm gradients runs/f1",
         "tui-lstm gradients f1 --json",
     )
-    gradients.add_argument("run_dir", type=Path, metavar="RUN", help=RUN_HELP)
+    gradients.add_argument("run_dir", type=path_argument, metavar="RUN", help=RUN_HELP)
     add_runs_dir_flag(gradients)
     gradients.add_argument("--json", action="store_true", help="one JSON object: the probe, and every epoch's norms")
 
@@ -299,7 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
         "tui-lstm runs",
         "tui-lstm runs runs/cells --json",
     )
-    runs.add_argument("folder", type=Path, nargs="?", help="(default: the runs folder)")
+    runs.add_argument("folder", type=path_argument, nargs="?", help="(default: the runs folder)")
     add_runs_dir_flag(runs)
     runs.add_argument("--json", action="store_true", help="one JSON object instead of the table")
 
@@ -317,7 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_config_flags(serve)
     add_runs_dir_flag(serve)
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument(
+        "--host", type=host_argument, default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
     serve.add_argument("--port", type=_port, default=8000, help="port to listen on, 0 for any free one (default: 8000)")
     serve.add_argument("--ascii", action="store_true", default=argparse.SUPPRESS, help="the consoles' charts in ASCII")
     add_tensorboard_flag(serve)
@@ -498,6 +521,8 @@ def _continued(session, args) -> TrainConfig:
     make another model, which is refused, as is a run with no epochs left."""
     from tui_lstm.runs import RunError
 
+    if args.out is None and args.from_run.is_symlink():  # the save would put a folder where the link is
+        raise UsageError(f"{args.from_run}: a symbolic link; name the run folder itself")
     try:
         saved = session.open(args.from_run)
     except RunError as error:
@@ -512,7 +537,9 @@ def _continued(session, args) -> TrainConfig:
         raise UsageError(f"{flag}: --from continues the saved run's own model; only --epochs, --lr change")
     config = saved.config.replace(**changes)
     if not session.continues(config):
-        raise UsageError(f"{args.from_run} has trained all its {config.epochs} epochs; give --epochs more")
+        done = len(saved.record.history)
+        trained = f"{done} epoch{'s' * (done != 1)}"
+        raise UsageError(f"{args.from_run} has trained {trained} already; give --epochs more than {done}")
     return config
 
 
