@@ -17,12 +17,14 @@ import signal
 import subprocess
 import sys
 import time
+from urllib.parse import unquote
 
 import pytest
 from aiohttp import ClientSession, CookieJar, WSServerHandshakeError
 from aiohttp.test_utils import TestClient, TestServer
 from served import SERVE, Served
 from tui_helpers import small, wait_until
+from yarl import URL
 
 from tui_lstm.cli import build_parser, main, overrides_from
 from tui_lstm.serve import auth
@@ -318,6 +320,21 @@ def test_it_says_how_to_reach_it_and_a_wildcard_bind_is_not_where_the_page_conne
         assert "0.0.0.0" not in served.base
     with Served("--host", "0.0.0.0", "--public-url", "http://box.lan:8080", "--token", LONG, cwd=tmp_path) as served:
         assert served.url == f"http://box.lan:8080/?token={LONG}"
+
+
+async def test_a_fixed_token_with_url_special_characters_logs_in_through_the_printed_url(tmp_path, monkeypatch):
+    """`+` (a space in a query), `#` (the URL's end), `%41` (an escaped A) and a space: each
+    is sent as printed (a browser sends a typed URL's escapes as they are) and must come back
+    as the token: 303 with the cookie, which then opens the page."""
+    token = "abc+def#ghi%41 jkl-0123"
+    monkeypatch.setenv(TOKEN_ENV, token)
+    with Served(cwd=tmp_path) as served:
+        async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as session:  # unsafe: keeps an IP's cookies
+            login = await session.get(URL(served.url, encoded=True), allow_redirects=False)
+            assert login.status == 303, await login.text()
+            assert login.cookies[f"tui_lstm_token_{served.base.rsplit(':', 1)[1]}"].value == token
+            assert (await session.get(served.base + "/")).status == 200
+        assert not set("#+ ") & set(served.url) and unquote(served.token) == token
 
 
 async def test_ctrl_c_ends_the_consoles_and_exits_130(tmp_path):

@@ -15,7 +15,7 @@ import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 TOKEN_ENV = "TUI_LSTM_TOKEN"  # a fixed token, out of sight of ps (a command line is not)
@@ -59,6 +59,13 @@ class Gate:
         # one per port: cookies are not kept apart by port, and two serves on one host
         # would otherwise overwrite each other's
         return f"tui_lstm_token_{origin_of(self.public_url)[2]}"
+
+    @property
+    def login_url(self) -> str:
+        """The URL to print: the token percent-encoded whole, so that a fixed token's ``+``
+        (a space in a query), ``#`` (where a URL ends) or ``%41`` (an escaped A) reaches the
+        page as given: the page's query decodes it back to the token."""
+        return f"{self.public_url.rstrip('/')}/?token={quote(self.token, safe='')}"
 
     @property
     def secure(self) -> bool:

@@ -233,7 +233,7 @@ def serve(
     server = ConsoleServer(console_command(flags), gate)
     logging.basicConfig(level=logging.WARNING, format="tui-lstm serve: %(message)s", stream=sys.stderr)
     log.setLevel(logging.INFO)  # consoles started and ended, requests refused; textual-serve's only if wrong
-    print(f"tui-lstm serve: open {gate.public_url.rstrip('/')}/?token={gate.token}", flush=True)
+    print(f"tui-lstm serve: open {gate.login_url}", flush=True)
     if host in LOOPBACK:
         target = f"[{host}]" if ":" in host else host
         print(f"  from another machine, tunnel first: ssh -L {port}:{target}:{port} {socket.gethostname()}", flush=True)
