@@ -228,6 +228,35 @@ def test_an_address_nobody_listens_on_is_one_line_after_the_connect_timeout(tmp_
     assert list(tmp_path.iterdir()) == []
 
 
+MALFORMED = ["notanaddress", "127.0.0.1", "tcp://", "tcp://127.0.0.1:abc", "tcp://[::1", "bogus://127.0.0.1:1"]
+MALFORMED += ["tcp://127.0.0.1:99999", "tcp://127.0.0.1:0", "inproc://x"]
+
+
+@pytest.mark.parametrize("address", MALFORMED)
+def test_a_malformed_address_is_refused_in_one_line_without_trying_to_connect(tmp_path, monkeypatch, capsys, address):
+    """No Client is made for an address Dask cannot parse (or a port no one can listen on):
+    a half-made Client waits 20 s on its way out, and a port out of range is tried for
+    CONNECT_SECONDS."""
+    monkeypatch.chdir(tmp_path)
+    made = []
+    monkeypatch.setattr(distributed, "Client", lambda *args, **kwargs: made.append(args) or pytest.fail("connected"))
+    assert main(["sweep", *SMALL, "--cluster", address]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert f"--cluster {address}:" in line and "cannot reach" not in line
+    assert made == [] and list(tmp_path.iterdir()) == []
+
+
+def test_a_malformed_address_leaves_nothing_else_on_standard_error_at_exit(tmp_path):
+    """What the user sees: the one line, and no Client's complaint when the process ends."""
+    sweep = subprocess.run(
+        [*COMMAND, "--cluster", "notanaddress", "--preset", "fast", "--epochs", "1"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert sweep.returncode == 2
+    assert "--cluster notanaddress:" in one_error_line(sweep.stderr)
+    assert sweep.stdout == "" and list(tmp_path.iterdir()) == []
+
+
 def test_ctrl_c_keeps_the_runs_done_stops_the_running_ones_and_resume_finishes(cluster, tmp_path):
     """A running task cannot be cancelled, so a stop is cooperative (task.py): the runs it
     reaches stop at their next batch and must come back, to be kept as stopped, not be

@@ -30,6 +30,22 @@ def _worker_version() -> str:
     return tui_lstm.__version__
 
 
+def check_address(address: str) -> None:
+    """Refuse, in one line, an address Dask cannot connect to whatever runs: one it cannot
+    parse (no port, an unknown scheme, ``inproc://``, which no other process can reach) or
+    a port out of range. Checked with Dask's own parser before a ``Client`` is made: a
+    Client that fails to parse its address still waits 20 s to close on its way out, and a
+    port out of range is tried until the connect timeout."""
+    from distributed.comm.addressing import get_address_host_port
+
+    try:
+        _, port = get_address_host_port(address)
+    except ValueError as error:
+        raise ClusterError(f"--cluster {address}: not a scheduler's address like tcp://HOST:8786 ({error})") from None
+    if not 0 < port < 65536:
+        raise ClusterError(f"--cluster {address}: port {port} is not between 1 and 65535")
+
+
 class ClusterStop:
     """The sweep's stop event, found by name from a task on any worker."""
 
@@ -52,6 +68,7 @@ class DaskCluster:
             from distributed import Client, Event
         except ImportError:
             raise ClusterError("--cluster needs Dask: pip install 'tui-lstm[cluster]'") from None
+        check_address(address)
         try:
             self.client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as error:
