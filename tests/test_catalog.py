@@ -288,3 +288,86 @@ def test_tui_lstm_runs_is_the_same_command(trained, capsys, tmp_path):
     assert len(json.loads(capsys.readouterr().out)["runs"]) == 6
     assert main(["runs", str(tmp_path / "nothing")]) == 2
     assert capsys.readouterr().err == f"tui-lstm: error: {tmp_path / 'nothing'}: no such folder\n"
+
+
+HOSTILE = "\x1b]0;PWNED\x07\x1b[2J[bold red]X[/]"  # sets the terminal's title, clears it; Rich markup
+
+
+def test_control_characters_from_a_foreign_runs_folder_are_shown_not_sent_to_the_terminal(tmp_path, capsys):
+    """Every string of the table comes from disk: a preset in config.json, a run folder's
+    name, a damaged folder's reason (its path in it) reach the terminal with their control
+    characters written out as repr writes them; --json escapes them as JSON does."""
+    base = hostile_runs(tmp_path / "runs")
+    assert catalog.runs_command(base, as_json=False) == 0
+    out = capsys.readouterr().out
+    assert not [c for c in out if not c.isprintable() and c != "\n"], repr(out)
+    assert r"\x1b]0;PWNED\x07\x1b[2J[bold red]X[/]" in out  # the markup too, as it is
+    assert r"n\x1b]0;T\x07\x1b[2J" in out and r"d\x1b[2J\x9b" in out and r"r\udcff" in out
+
+    assert catalog.runs_command(base, as_json=True) == 0
+    printed = capsys.readouterr().out
+    assert printed.isascii() and not [c for c in printed if not c.isprintable() and c != "\n"]
+    listed = json.loads(printed)["runs"]
+    assert {run["name"] for run in listed} == {"d\x1b[2J\x9b", "foreign", "n\x1b]0;T\x07\x1b[2J", "r\udcff"}
+    assert [run["config"]["preset"] for run in listed if run["name"] == "foreign"] == [HOSTILE]
+
+    assert catalog.runs_command(tmp_path / "gone\x1b[2J", as_json=False) == 2
+    assert capsys.readouterr().err == f"tui-lstm: error: {tmp_path}/gone\\x1b[2J: no such folder\n"
+
+
+def hostile_runs(base: Path) -> Path:
+    """A runs folder of someone else's: a preset with escape sequences and markup in it, a
+    run folder named with some, and a damaged one (its path, and so its name, in its reason)."""
+    foreign = save_recorded(base / "foreign")
+    config = json.loads((foreign / runs.CONFIG).read_text())
+    (foreign / runs.CONFIG).write_text(json.dumps({**config, "preset": HOSTILE}))
+    save_recorded(base / "n\x1b]0;T\x07\x1b[2J")
+    (base / "d\x1b[2J\x9b").mkdir()
+    (base / "d\x1b[2J\x9b" / runs.SUMMARY).write_text("{")  # damaged: no config.json either
+    os.rename(save_recorded(base / "plain"), base / os.fsdecode(b"r\xff"))  # not UTF-8: r\udcff
+    return base
+
+
+def shown_raw(texts) -> list[str]:
+    """The texts with a character a terminal would act on."""
+    return [text for text in texts if not text.isprintable()]
+
+
+async def test_the_runs_screen_gives_textual_control_characters_made_visible(tmp_path, monkeypatch):
+    """Textual draws what it is given, escape sequences too (to a real terminal, a name's
+    ``\\x1b[2J`` clears it): the table's cells, the legend of a chosen run and the delete
+    question carry the names as the table of ``tui-lstm runs`` shows them."""
+    from textual.widgets import Label
+    from tui_helpers import small
+
+    from tui_lstm.tui.app import TuiLstmApp
+    from tui_lstm.tui.screens.confirm import ConfirmScreen
+    from tui_lstm.tui.widgets.chart import LineChart
+
+    monkeypatch.chdir(tmp_path)
+    hostile_runs(Path("runs"))
+    app = TuiLstmApp(small(), runs_dir=Path("runs"))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("c")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        table = app.screen.table
+        cells = [
+            table.get_cell(row.key, column.key).plain for row in table.ordered_rows for column in table.columns.values()
+        ]
+        assert len(cells) > 10 and shown_raw(cells) == []
+        assert r"\x1b]0;PWNED\x07\x1b[2J[bold red]X[/]" in cells and r"n\x1b]0;T\x07\x1b[2J" in cells
+        table.move_cursor(
+            row=[table.get_cell(row.key, "name").plain for row in table.ordered_rows].index(r"n\x1b]0;T\x07\x1b[2J")
+        )
+        await pilot.press("space")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        labels = [series.label for chart in app.screen.query(LineChart) for series in chart.series]
+        assert labels and shown_raw(labels) == []
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        question = str(app.screen.query_one("#question", Label).render())
+        assert r"n\x1b]0;T\x07\x1b[2J" in question and shown_raw([question]) == []
+        await pilot.press("n")

@@ -28,7 +28,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -309,6 +309,16 @@ def spread(histories: Sequence[Sequence[EpochMetrics]], column: str) -> Spread:
 # -- the table: one for the console's runs screen and ``tui-lstm runs`` alike ----------
 
 
+def visible(text: str) -> str:
+    """``text`` with what a terminal would act on written out as repr writes it (``\\x1b``,
+    ``\\x07``, ``\\n``): everything in the table comes from folders that may be someone
+    else's, and an escape sequence in a run's name or preset would retitle or clear the
+    terminal it is listed in. Rich strips a few control characters, not ESC or C1's CSI."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 def _value_text(value) -> str:
     return "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
@@ -324,7 +334,7 @@ class Row:
     """A line of the runs table: one run or, grouped, a sweep's runs at one grid point."""
 
     key: str  # unique among the table's rows, and the same for a run grouped or not
-    name: str
+    name: str  # as shown: visible()
     runs: tuple[RunEntry, ...]
 
     @cached_property
@@ -351,10 +361,12 @@ def table_rows(entries: Iterable[RunEntry], grouped: bool = False) -> list[Row]:
     entries = list(entries)
     groups = group_by_point(entries) if grouped else {}
     points = [
-        Row(f"point:{sweep}/{point!r}", f"{sweep}/{_point_label(point)}", tuple(runs))
+        Row(f"point:{sweep}/{point!r}", visible(f"{sweep}/{_point_label(point)}"), tuple(runs))
         for (sweep, point), runs in groups.items()
     ]
-    alone = [Row(f"run:{entry.name}", entry.name, (entry,)) for entry in entries if not (grouped and entry.point)]
+    alone = [
+        Row(f"run:{entry.name}", visible(entry.name), (entry,)) for entry in entries if not (grouped and entry.point)
+    ]
     return sorted(points + alone, key=lambda row: row.name)
 
 
@@ -435,7 +447,7 @@ def table_columns(fields: Sequence[str], grouped: bool = False) -> list[Column]:
     """name, preset, ``fields`` (the fields that differ), seed (grouped: how many runs),
     state, epochs trained, exact over all pairs, exact on 64-bit sums, train time, note."""
     count = Column("runs", "runs", lambda row: len(row.runs), lambda row: str(len(row.runs)), numeric=True)
-    return [
+    columns = [
         Column("name", "name", lambda row: row.name, lambda row: row.name),
         _shared_column("preset", "preset", _setting("preset")),
         *(_shared_column(name, FIELD_TITLES.get(name, name.replace("_", " ")), _setting(name)) for name in fields),
@@ -447,6 +459,13 @@ def table_columns(fields: Sequence[str], grouped: bool = False) -> list[Column]:
         _mean_column("time", "time", lambda run: run.train_seconds, _duration),
         Column("note", "note", _note, _note),
     ]
+    return [replace(column, text=_visibly(column.text)) for column in columns]
+
+
+def _visibly(text: Callable[[Row], str]) -> Callable[[Row], str]:
+    """A column's text, every string read from a folder in it (a preset, a state, a damaged
+    folder's path) made visible()."""
+    return lambda row: visible(text(row))
 
 
 def sort_rows(rows: Iterable[Row], column: Column, reverse: bool = False) -> list[Row]:
@@ -473,7 +492,7 @@ def runs_command(base: Path, as_json: bool) -> int:
     base = Path(base)
     if not base.is_dir():
         reason = "not a folder" if base.exists() else "no such folder"
-        print(f"tui-lstm: error: {base}: {reason}", file=sys.stderr)
+        print(f"tui-lstm: error: {visible(str(base))}: {reason}", file=sys.stderr)
         return EXIT_BAD_INPUT
     entries = scan(base)
     if as_json:
@@ -484,5 +503,5 @@ def runs_command(base: Path, as_json: bool) -> int:
             console.width = console.measure(table, options=console.options.update_width(10_000)).maximum
         console.print(table)
     else:
-        print(f"no runs under {base}")
+        print(f"no runs under {visible(str(base))}")
     return 0
