@@ -5,6 +5,7 @@ The kill-during-save cases kill a real subprocess at each point of a save; the p
 cases run without root's bypass (the DAC capabilities dropped with setpriv).
 """
 
+import csv
 import dataclasses
 import io
 import json
@@ -631,3 +632,161 @@ def test_a_randomly_damaged_folder_loads_whole_or_is_refused_in_one_line(good, d
             assert str(error) and "\n" not in str(error)
         else:
             assert run.record.config.backend == "numpy" and len(run.record.model) > 0
+
+
+# -- the files of a run agree: its epochs, its training state ---------------------------
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    """A 3-epoch fast run saved by ``train --headless``: history, gradients.csv and training_state.npz."""
+    out = tmp_path_factory.mktemp("trained") / "r"
+    assert (
+        main(["train", "--headless", "--preset", "fast", "--samples", "128", "--epochs", "3", "--out", str(out)]) == 0
+    )
+    return out
+
+
+@pytest.fixture
+def copy(trained, tmp_path):
+    """A fresh copy of the trained run, to damage."""
+    return Path(shutil.copytree(trained, tmp_path / "r"))
+
+
+def continued_in_one_line(folder: Path, capsys) -> str:
+    """``train --from`` refuses the folder in one line, exit 2, and leaves every file as it was."""
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    capsys.readouterr()
+    assert main(["train", "--headless", "--from", str(folder), "--epochs", "5"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+    return err
+
+
+def lines_of(path: Path) -> list[str]:
+    return path.read_text().splitlines(keepends=True)
+
+
+def test_a_history_cut_to_its_first_epoch_is_refused_not_continued(copy, capsys):
+    """The tester's case: eval took it, and --from relabelled epoch 3's weights as epoch 2."""
+    (copy / runs.HISTORY).write_text("".join(lines_of(copy / runs.HISTORY)[:2]))
+    message = refused_in_one_line(copy, capsys)
+    assert message == f"{copy / runs.HISTORY}: 1 epoch, summary.json says 3"
+    assert runs.HISTORY in continued_in_one_line(copy, capsys)
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        lambda text: text[: text.index("\n3,")] + "\n3,0.5,0.5,0.5,0.5,0.5,0.5,0.5,",  # mid-row: every field there
+        lambda text: text[:-4],  # within the last number: every epoch there, the last row short of its end
+    ],
+    ids=["a row cut to its fields", "the last number cut"],
+)
+def test_a_history_cut_mid_row_that_still_parses_is_refused(copy, capsys, cut):
+    path = copy / runs.HISTORY
+    path.write_bytes(cut(path.read_bytes().decode()).encode())
+    header, *rows = csv.reader(io.StringIO(path.read_text(), newline=""))
+    assert all(len(row) == len(header) and row[0].isdigit() for row in rows)  # it parses: each row whole
+    refused_in_one_line(copy, capsys, runs.HISTORY)
+
+
+@pytest.mark.parametrize(
+    ("epochs", "message"),
+    [
+        ([1, 3, 2], "line 3 is epoch 3, not 2"),
+        ([1, 2, 2], "line 4 is epoch 2, not 3"),
+        ([0, 1, 2], "line 2 is epoch 0"),
+    ],
+)
+def test_a_history_whose_epochs_are_not_1_to_n_in_order_is_refused(copy, capsys, epochs, message):
+    path = copy / runs.HISTORY
+    header, *rows = lines_of(path)
+    path.write_text(header + "".join(str(epoch) + row[row.index(",") :] for epoch, row in zip(epochs, rows)))
+    assert message in refused_in_one_line(copy, capsys, runs.HISTORY)
+
+
+@pytest.mark.parametrize("epochs_run", [-1, 2, 4, 10**30])
+def test_a_summary_whose_epochs_run_disagrees_is_refused(copy, capsys, epochs_run):
+    path = copy / runs.SUMMARY
+    path.write_text(json.dumps({**json.loads(path.read_text()), "epochs_run": epochs_run}))
+    assert runs.SUMMARY in refused_in_one_line(copy, capsys)
+
+
+def test_a_negative_epochs_run_is_refused_as_such(copy, capsys):
+    """Even beside an empty history (no epochs to disagree with)."""
+    path = copy / runs.HISTORY
+    path.write_text(lines_of(path)[0])
+    (copy / runs.GRADIENTS).unlink()
+    summary = copy / runs.SUMMARY
+    summary.write_text(json.dumps({**json.loads(summary.read_text()), "epochs_run": -1}))
+    assert "epochs_run -1 is not a count of epochs" in refused_in_one_line(copy, capsys, runs.SUMMARY)
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [[0, 1], [0, 1, 2, 1, 2], [0, 2], [2, 1], [0, 0, 1, 2], []],
+    ids=["cut short", "epochs again", "a gap", "backwards", "twice", "no rows"],
+)
+def test_a_gradients_file_whose_epochs_do_not_fit_the_history_is_refused(copy, capsys, rows):
+    """The tester's case ended with gradients.csv's epochs 1, 2, 3, 2, 3, 4, 5. A run
+    records the flow of every epoch since it was first probed: epochs k to the last."""
+    path = copy / runs.GRADIENTS
+    header, *lines = lines_of(path)
+    path.write_text(header + "".join(lines[k] for k in rows))
+    assert runs.GRADIENTS in refused_in_one_line(copy, capsys)
+    assert runs.GRADIENTS in continued_in_one_line(copy, capsys)
+
+
+@pytest.mark.parametrize("rows", [[1, 2], [2]], ids=["a format-2 run continued", "continued again"])
+def test_a_gradients_file_of_the_newest_epochs_loads(copy, rows):
+    """A format-2 run continued in format 3 records only its new epochs."""
+    path = copy / runs.GRADIENTS
+    header, *lines = lines_of(path)
+    path.write_text(header + "".join(lines[k] for k in rows))
+    assert [row.epoch for row in runs.load_run(copy).record.flow] == [k + 1 for k in rows]
+
+
+def test_every_checkpoint_of_a_run_loads(tmp_path):
+    """A checkpoint is a stopped run: its history, summary and flow agree at every epoch it is taken."""
+    from tui_lstm.config import preset
+    from tui_lstm.session import Session
+
+    taken = []
+    Session(checkpoint=taken.append).train(preset("fast", epochs=5, samples=64, checkpoint_every=1))
+    for n, record in enumerate(taken, 1):
+        loaded = runs.load_run(runs.save_run(tmp_path / str(n), record)).record
+        assert loaded.state == "stopped" and loaded.summary.epochs_run == len(loaded.history) == n
+        assert [row.epoch for row in loaded.flow] == list(range(1, n + 1))
+    assert len(taken) == 4
+
+
+def test_an_empty_training_state_is_refused_not_taken_for_absent(copy, capsys):
+    """A 0-byte training_state.npz went on with fresh optimizer moments; no save writes one."""
+    (copy / runs.TRAINING_STATE).write_bytes(b"")
+    assert runs.TRAINING_STATE in refused_in_one_line(copy, capsys)
+    assert runs.TRAINING_STATE in continued_in_one_line(copy, capsys)
+
+
+def test_a_truncated_training_state_is_refused_by_eval_too(copy, capsys):
+    path = copy / runs.TRAINING_STATE
+    path.write_bytes(path.read_bytes()[:100])
+    assert runs.TRAINING_STATE in refused_in_one_line(copy, capsys)
+
+
+def test_a_missing_training_state_still_loads(copy):
+    """Format 1 runs were written before training_state.npz was, and the notes promise none for every run."""
+    (copy / runs.TRAINING_STATE).unlink()
+    assert runs.load_run(copy).record.training_state == b""
+
+
+@pytest.mark.parametrize("t", [np.array(-1), np.array(0), np.array(2.5), np.array([3, 3]), np.array(True)])
+def test_an_adam_step_count_that_is_no_count_is_refused(copy, capsys, t):
+    """A step count of -1 trained on with a learning rate of 0/0 and diverged."""
+    from tui_lstm.record import pack, unpack
+
+    path = copy / runs.TRAINING_STATE
+    path.write_bytes(pack({**unpack(path.read_bytes()), "backend.optimizer.t": t}))
+    err = continued_in_one_line(copy, capsys)
+    assert "step count" in err and str(copy) in err

@@ -6,7 +6,8 @@
     results.txt   the report's rows for the test pairs
     summary.json  the state the run ended in, its end-of-run figures, and what made them
     training_state.npz  (NumPy runs) optimizer moments and random streams, so that a
-                  continued run goes on exactly as if it had never stopped
+                  continued run goes on exactly as if it had never stopped; written
+                  only with something in it, so an empty one is damage, not absence
     gradients.csv (bits layout, since format 3) one row per epoch: the gradient flow
                   through time on the fixed probe batch (nn/flow.py), columns h0 .. h64
                   (and c0 .. c64 for an LSTM: the norm at each lag, lag 0 the last step)
@@ -19,7 +20,11 @@ place; a kill leaves only that partial folder, which no listing shows and the ne
 beside it removes. So a folder without summary.json is no run, and is refused.
 
 Reading trusts nothing in the folder: every file must be a regular one of a bounded size,
-and every damage is refused with one line (RunError), never a traceback.
+and every damage is refused with one line (RunError), never a traceback. The files must
+agree too: history.csv holds epochs 1 to summary.json's epochs_run, in order, and
+gradients.csv the epochs since the run was first probed (k to epochs_run), since a run
+continued from files that disagree writes on under the wrong epochs. Every CSV row ends
+with a line end, so a file cut within its last row is refused though what is left parses.
 
 Formats. Every folder written since format 1 says its number in config.json and
 summary.json; a folder without one is format 0. Each format is read with these defaults:
@@ -32,7 +37,8 @@ summary.json; a folder without one is format 0. Each format is read with these d
        training_state.npz, so such a run continues with fresh optimizer moments.
     1  (tui-lstm 0.1.0, session 3) config.json had no eval_every, read as 1 (every
        epoch scored every pair, as runs then did); history.csv had no
-       eval_exact_accuracy column, read as not measured.
+       eval_exact_accuracy column, read as not measured. Its first runs had no
+       training_state.npz either (format 0's reading): a missing one is no damage.
     2  (tui-lstm 0.1.0, session 4) config.json had no lr_anneal_from, read as 0 (the learning
        rate held to the end); there was no gradients.csv, read as no epoch probed (a
        continued run records its new epochs). A two-step layout never has one. A sweep's
@@ -67,7 +73,7 @@ from tui_lstm.config import FIELD, ConfigError, TrainConfig
 from tui_lstm.nn.cells import CELLS
 from tui_lstm.nn.dense import Dense
 from tui_lstm.nn.flow import PROBE_WIDTH, Flow
-from tui_lstm.record import RunRecord
+from tui_lstm.record import RunRecord, unpack
 from tui_lstm.task import LAYOUT
 from tui_lstm.training import EpochFlow, EpochMetrics, RunSummary
 
@@ -454,14 +460,34 @@ def _shown(value) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def read_csv_text(path: Path) -> str:
+    """A CSV file of a run, whole: its writer ends every row with a line end, so a last
+    line without one is a file cut short, though what is left of it may still parse."""
+    text = read_text(path, TEXT_LIMIT)
+    if text and not text.endswith("\n"):
+        raise RunError(f"{path}: cut short (its last line has no end)")
+    return text
+
+
+def _check_next_epoch(path: Path, line: int, epoch: int, expected: int) -> None:
+    """Refuse an epoch out of its place: a continued run would write on under the wrong numbers."""
+    if epoch != expected:
+        raise RunError(f"{path}: line {line} is epoch {_shown(epoch)}, not {expected}")
+
+
 def read_history(path: Path) -> list[EpochMetrics]:
-    """The rows of history.csv, of any format (before format 2 it had no eval_exact_accuracy)."""
-    rows = csv.reader(io.StringIO(read_text(path, TEXT_LIMIT), newline=""))
+    """The rows of history.csv, of any format (before format 2 it had no eval_exact_accuracy):
+    epochs 1, 2, ... in order."""
+    rows = csv.reader(io.StringIO(read_csv_text(path), newline=""))
     try:
         columns = tuple(next(rows, ()))
         if columns not in (EpochMetrics.COLUMNS, EpochMetrics.COLUMNS[:-1]):
             raise RunError(f"{path}: expected the columns {', '.join(EpochMetrics.COLUMNS)}")
-        return [_epoch_row(path, rows.line_num, row, len(columns)) for row in rows]
+        found = []
+        for row in rows:
+            found.append(_epoch_row(path, rows.line_num, row, len(columns)))
+            _check_next_epoch(path, rows.line_num, found[-1].epoch, len(found))
+        return found
     except csv.Error as error:
         raise RunError(f"{path}: line {rows.line_num}: {error}") from None
 
@@ -497,14 +523,15 @@ def _column_mismatch(columns: list[str], expected: list[str]) -> str:
 
 
 def read_gradients(path: Path, config: TrainConfig) -> list[EpochFlow]:
-    """The rows of gradients.csv (see ``write_gradients``) of a run of ``config``; RunError,
-    in one line, for any damage or for columns other than the probe writes for its cell
-    (a file cut short would be continued under a header that does not fit its rows)."""
+    """The rows of gradients.csv (see ``write_gradients``) of a run of ``config``: at least
+    one, of epochs k, k + 1, ... (k is 1 unless an older run was continued). RunError, in
+    one line, for any damage or for columns other than the probe writes for its cell (a
+    file cut short would be continued under a header that does not fit its rows)."""
     states, gates = _probe_layout(path, config)
     lags = PROBE_WIDTH + 1  # a PROBE_WIDTH-bit sum is PROBE_WIDTH + 1 steps
     norm_columns = [f"{state}{k}" for state in states for k in range(lags)]
     expected = ["epoch", *norm_columns, *(f"{gate}_saturated" for gate in gates)]
-    rows = csv.reader(io.StringIO(read_text(path, TEXT_LIMIT), newline=""))
+    rows = csv.reader(io.StringIO(read_csv_text(path), newline=""))
     try:
         columns = next(rows, [])
         if columns != expected:
@@ -520,8 +547,11 @@ def read_gradients(path: Path, config: TrainConfig) -> list[EpochFlow]:
                 epoch, values = int(row[0]), [float(value) for value in row[1:]]
             except ValueError:
                 raise RunError(f"{path}: line {rows.line_num} is not numbers: {_shown(','.join(row))}") from None
+            _check_next_epoch(path, rows.line_num, epoch, found[-1].epoch + 1 if found else max(epoch, 1))
             norms = {state: np.array(values[n * lags : (n + 1) * lags]) for n, state in enumerate(states)}
             found.append(EpochFlow(epoch, Flow(norms, dict(zip(gates, values[len(states) * lags :])))))
+        if not found:
+            raise RunError(f"{path}: no epochs (a run writes it with its first probed epoch)")
         return found
     except csv.Error as error:
         raise RunError(f"{path}: line {rows.line_num}: {error}") from None
@@ -561,6 +591,8 @@ def _check_summary(path: Path, state, provenance, values: dict) -> None:
         kind = kinds[name]
         if not isinstance(value, SUMMARY_TYPES[kind]) or (kind != "bool" and isinstance(value, bool)):
             raise RunError(f"{path}: {name} {_shown(value)} is not a {kind}")
+    if values.get("epochs_run", 0) < 0:
+        raise RunError(f"{path}: epochs_run {values['epochs_run']} is not a count of epochs")
 
 
 def load_summary(path: Path, config: TrainConfig) -> tuple[str, RunSummary, dict[str, str]]:
@@ -611,6 +643,33 @@ def _check_complete(directory: Path) -> None:
             raise RunError(f"{directory} is not a complete run: no {SUMMARY} (its save was interrupted?)")
 
 
+def _check_epochs(directory: Path, epochs_run: int, history: list[EpochMetrics], flow: list[EpochFlow]) -> None:
+    """The files agree on the epochs run: history.csv, read as epochs 1, 2, ..., has
+    epochs_run of them, and gradients.csv, if any, ends with the last. A checkpoint is a
+    record of the same moment, so it agrees as a finished run does."""
+    if len(history) != epochs_run:
+        count = f"{len(history)} epoch{'' if len(history) == 1 else 's'}"
+        raise RunError(f"{directory / HISTORY}: {count}, {SUMMARY} says {_shown(epochs_run)}")
+    if flow and flow[-1].epoch != epochs_run:
+        raise RunError(
+            f"{directory / GRADIENTS}: epochs {flow[0].epoch} to {flow[-1].epoch}, {SUMMARY} says {epochs_run}"
+        )
+
+
+def read_training_state(path: Path, config: TrainConfig) -> bytes:
+    """training_state.npz's bytes, checked to unpack. A save writes the file only with
+    something in it (even nothing, packed, is an archive), so an empty one is damage, not
+    a run without one: taken for absent, a run would go on with fresh optimizer moments."""
+    data = _read_file(path, model_size_limit(config), "training state")
+    if not data:
+        raise RunError(f"{path}: empty (0 bytes); a run without a training state has no such file")
+    try:
+        unpack(data)
+    except ValueError as error:
+        raise RunError(f"{path}: {error}") from None
+    return data
+
+
 @dataclass
 class SavedRun:
     directory: Path
@@ -638,8 +697,9 @@ def load_run(directory: Path) -> SavedRun:
     except ModelFileError as error:
         raise RunError(f"{model_path}: {error}") from None
     state_path = directory / TRAINING_STATE
-    training_state = _read_file(state_path, model_size_limit(config), "training state") if _exists(state_path) else b""
+    training_state = read_training_state(state_path, config) if _exists(state_path) else b""
     flow = read_gradients(directory / GRADIENTS, config) if _exists(directory / GRADIENTS) else []
+    _check_epochs(directory, summary.epochs_run, history, flow)
     record = RunRecord(
         config, state, tuple(history), summary, model, tuple(results), provenance, training_state, tuple(flow)
     )

@@ -66,7 +66,11 @@ class Adam:
 
     def load_state(self, state: dict[str, np.ndarray]) -> None:
         if state:
-            self.t, self.m, self.v = int(state["t"]), state["m"].copy(), state["v"].copy()
+            t = state["t"]  # from a file: a count below 1 steps by 0/0 (state() is empty before a step)
+            if t.shape != () or t.dtype.kind not in "iu" or t < 1:
+                shown = t.item() if t.shape == () else f"an array of shape {t.shape}"
+                raise ValueError(f"the optimizer's step count {shown!r} is not a whole number from 1")
+            self.t, self.m, self.v = int(t), state["m"].copy(), state["v"].copy()
 
 
 def make_optimizer(name: str, lr: float):
