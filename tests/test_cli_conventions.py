@@ -57,6 +57,28 @@ def test_importing_the_main_module_runs_nothing(here):
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
 
+CTRL_C_WHILE_LOADING = """
+import sys
+from importlib.metadata import entry_points
+
+class CtrlC:  # a Ctrl+C landing while Python loads the command's modules
+    def find_spec(self, name, path, target=None):
+        if name == "tui_lstm.cli":
+            raise KeyboardInterrupt
+
+command = entry_points(group="console_scripts")["tui-lstm"].load()  # what the tui-lstm script runs
+sys.meta_path.insert(0, CtrlC())
+sys.exit(command())
+"""
+
+
+def test_a_ctrl_c_while_the_command_loads_exits_130_in_one_line(here):
+    """A Ctrl+C in the first tenths of a second, while NumPy and the rest load, gave a
+    KeyboardInterrupt traceback: the tui-lstm script imported the CLI outside any guard."""
+    result = subprocess.run([sys.executable, "-c", CTRL_C_WHILE_LOADING], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 130 and one_line(result.stderr) == "tui-lstm: interrupted"
+
+
 def test_python_dash_m_runs_subcommands(here):
     result = subprocess.run(
         [sys.executable, "-m", "tui_lstm", "train", "--show-config", "--json", "--seed", "5"],
