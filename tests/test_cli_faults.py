@@ -76,6 +76,25 @@ def test_both_output_pipes_closed_stop_the_run_and_save_it(tmp_path):
     assert load_run(tmp_path / "run").record.state == "stopped"
 
 
+def test_a_reader_that_leaves_after_the_last_epoch_finds_the_run_finished(tmp_path):
+    """The reader leaving as the summary is written ends no run: it had finished, and is
+    saved and reported as finished, not as stopped."""
+    script = f"{' '.join(COMMAND)} train --headless --epochs 3 --out run | head -3; echo status=${{PIPESTATUS[0]}}"
+    result = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert load_run(tmp_path / "run").record.state == "finished"
+    assert "stopped" not in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("argv", [["train", "--show-config"], ["train", "--headless", "--epochs", "2", "--out", "run"]])
+def test_a_command_started_with_its_output_closed_ends_without_a_traceback(tmp_path, argv):
+    """`tui-lstm ... >&-`: Python has no sys.stdout at all; a run is still saved."""
+    result = subprocess.run(
+        ["bash", "-c", f"{' '.join([*COMMAND, *argv])} >&-"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert argv[0:2] == ["train", "--show-config"] or load_run(tmp_path / "run").record.state == "finished"
+
+
 @pytest.mark.parametrize(
     "argv",
     [

@@ -253,3 +253,34 @@ def test_a_run_in_another_process_is_stopped_from_this_one():
             stop.set()
             record = future.result(60)
     assert record.state == "stopped" and 0 < len(record.history) < LONG.epochs
+
+
+def test_a_save_while_a_pause_is_taking_effect_is_a_run_that_loads(tmp_path, monkeypatch):
+    """The console saves as soon as the state reads PAUSED, while the training thread may
+    still be between an epoch's probe and its history row: the record must still be one
+    moment, or the run it saves is refused on loading (gradients.csv one epoch ahead)."""
+    from tui_lstm.runs import load_run
+    from tui_lstm.training import Trainer
+
+    probed = threading.Event()
+    real_probe = Trainer.probe_flow
+
+    def slow_probe(trainer, epoch):  # the end of an epoch taking a moment, as a big run's does
+        real_probe(trainer, epoch)
+        if epoch == 2:
+            probed.set()
+            time.sleep(0.5)
+
+    monkeypatch.setattr(Trainer, "probe_flow", slow_probe)
+    session = Session()
+    session.begin(preset("fast", epochs=50, samples=64))
+    worker = threading.Thread(target=session.run)
+    worker.start()
+    try:
+        assert probed.wait(timeout=60)
+        assert session.pause() is None and session.state == RunState.PAUSED
+        saved = load_run(session.save(tmp_path / "saved"))
+        assert len(saved.record.history) == saved.record.summary.epochs_run == saved.record.flow[-1].epoch
+    finally:
+        session.stop()
+        worker.join(timeout=60)

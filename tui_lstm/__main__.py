@@ -8,6 +8,7 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT
 
 
 def run() -> int:
+    """The command's exit status; the CLI's ``main`` does the work."""
     try:
         from tui_lstm.cli import main
 

@@ -21,7 +21,6 @@ from tui_lstm.serve.auth import MIN_TOKEN_LENGTH, TOKEN_ENV, token_refusal
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl+C
-EXIT_OUTPUT_CLOSED = 141  # 128 + SIGPIPE: the reader of standard output left
 RUNS_ENV = "TUI_LSTM_RUNS"  # the runs folder where --runs-dir is not given
 WEB_DRIVER = "textual.drivers.web_driver:WebDriver"  # TEXTUAL_DRIVER in a console textual-serve starts
 
@@ -44,6 +43,7 @@ def path_argument(text: str) -> Path:
 
 
 def preset_argument(text: str) -> str:
+    """A preset's name, checked as it is parsed: an empty one was quietly fast."""
     if text not in PRESETS:
         raise argparse.ArgumentTypeError(f"unknown preset {text!r}; choose from {', '.join(PRESETS)}")
     return text
@@ -875,10 +875,13 @@ def main(argv: list[str] | None = None) -> int:
         try:
             return run_command(argv)
         finally:
-            sys.stdout.flush()  # here, not at exit: a reader that has gone is met below
+            if sys.stdout is not None:  # None: started with it closed (>&-)
+                sys.stdout.flush()  # here, not at exit: a reader that has gone is met below
     except BrokenPipeError:
         # Standard output's reader has gone (`| head -1`): end quietly, as a shell's writers
         # do (a headless run is saved first). Output still buffered goes nowhere.
+        from tui_lstm.headless_run import EXIT_OUTPUT_CLOSED
+
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OUTPUT_CLOSED
 

@@ -29,7 +29,7 @@ from tui_lstm.session import RunState, Session
 
 EXIT_FAILED = 1
 EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + the signal's number, as shells report it
-EXIT_OUTPUT_CLOSED = 128 + signal.SIGPIPE  # 141
+EXIT_OUTPUT_CLOSED = 128 + signal.SIGPIPE  # 141: what a shell reports for a writer whose reader left
 
 
 class HeadlessRun:
@@ -105,7 +105,8 @@ class HeadlessRun:
             self.say(f"could not save to {self.out} ({error}); the run is kept in {rescued}")
             return EXIT_FAILED
         self.saved = record
-        if self.signal is not None or self.output_closed:
+        reader_left = self.output_closed and record.state == RunState.STOPPED.value  # not if the run had ended
+        if self.signal is not None or reader_left:
             why = "its output's reader left: " if self.signal is None else ""
             self.say(f"{why}stopped after epoch {len(record.history)}; saved to {self.out}")
             return EXIT_SIGNAL[self.signal] if self.signal is not None else EXIT_OUTPUT_CLOSED

@@ -114,7 +114,9 @@ class ScalarLog:
         }
 
     def _mark(self) -> bytes:
-        return f"{self.run_dir.resolve()}\n".encode()
+        """What RUN_FILE holds: the run folder's path as the file system has it (bytes, so
+        that a name that is no UTF-8 is a mark like any other)."""
+        return os.fsencode(self.run_dir.resolve()) + b"\n"
 
     def _continued_folder(self) -> Path | None:
         """The log folder in DIR whose RUN_FILE names ``run_dir``, if there is one."""

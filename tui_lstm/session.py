@@ -282,16 +282,21 @@ class Session:
         """The run as plain data, to save or send: between runs, or between epochs from the
         run's own thread (a checkpoint; ``note`` then says so in its summary's message)."""
         trainer = self.trainer
+        # The console saves once the state reads PAUSED, while the run's thread may still be
+        # between an epoch's probe and its history row: the epochs are the history's, so that
+        # the folder's files agree (a loader refuses files that do not).
+        history = tuple(trainer.history)
+        summary = dataclasses.replace(trainer.summary, epochs_run=len(history), message=note or trainer.summary.message)
         return RunRecord(
             config=trainer.config.replace(lr=trainer.control.lr),
             state=trainer.outcome or RunState.STOPPED.value,
-            history=tuple(trainer.history),
-            summary=dataclasses.replace(trainer.summary, message=note) if note else trainer.summary,
+            history=history,
+            summary=summary,
             model=trainer.backend.model_bytes(),
             results=result_rows(trainer.backend, trainer.config, trainer.test.pairs),
             provenance=provenance(),
             training_state=pack(trainer.training_state()),
-            flow=tuple(trainer.flow),
+            flow=tuple(row for row in trainer.flow if row.epoch <= len(history)),
         )
 
     def save(self, directory: Path) -> Path:
