@@ -47,9 +47,9 @@ class Progress:
     A stream whose reader has gone (``| head -1``, a ``less`` quit early) is no reason to
     lose the run: the progress falls silent and ``on_closed`` is called, once, to stop it."""
 
-    def __init__(self, stream: TextIO = sys.stdout, on_closed: Callable[[], None] = lambda: None):
+    def __init__(self, stream: TextIO = sys.stdout):
         self.stream = stream
-        self.on_closed = on_closed
+        self.on_closed: Callable[[], None] = lambda: None  # set by whoever can stop the run
         self.closed = False
         self.console = Console(file=stream)
         self.live = Live(console=self.console, auto_refresh=False) if self.console.is_terminal else None
